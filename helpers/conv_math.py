@@ -1,0 +1,356 @@
+"""Convolution arithmetic and transposed convolution, written out and checked against PyTorch.
+
+Chapter 02 of the book teaches what ``torch.nn.ConvTranspose2d`` computes; this
+module holds the code it teaches, so that later chapters and the tests can use it:
+
+* output sizes: :func:`conv_output_size`, :func:`conv_transpose_output_size`,
+  :func:`output_padding_for`;
+* the matrix ``C`` of a convolution (:func:`conv_matrix`): a transposed
+  convolution is multiplication by ``Cᵀ``;
+* two from-scratch transposed convolutions that equal
+  ``torch.nn.functional.conv_transpose2d``: the *scatter* view
+  (:func:`conv_transpose2d_reference`, every input pixel stamps a scaled copy
+  of the kernel) and the *gather* view (:func:`conv_transpose2d_gather`,
+  insert zeros, pad, convolve with the flipped kernel);
+* :func:`overlap_counts`: how many stamps cover each output pixel, the cause of
+  checkerboard artifacts.
+
+Every function checks its arguments and raises a ``ValueError`` that names the
+argument and the rule, rather than returning a tensor of a wrong shape.
+
+>>> from helpers.conv_math import conv_output_size, conv_transpose_output_size
+>>> conv_output_size(32, kernel_size=3, stride=2, padding=1)
+16
+>>> conv_transpose_output_size(16, kernel_size=4, stride=2, padding=1)
+32
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def _check_int(value, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _pair(value, name: str, minimum: int) -> tuple[int, int]:
+    """An int or a pair of ints (height, width), checked, as a pair."""
+    if isinstance(value, (tuple, list, torch.Size)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair (height, width), got {tuple(value)!r}")
+        return (_check_int(value[0], f"{name}[0]", minimum), _check_int(value[1], f"{name}[1]", minimum))
+    value = _check_int(value, name, minimum)
+    return value, value
+
+
+def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                     dilation: int = 1) -> int:
+    """Spatial output size of a convolution along one axis.
+
+    ``floor((size + 2·padding − dilation·(kernel_size − 1) − 1) / stride) + 1``,
+    the formula of ``torch.nn.Conv2d``.
+
+    >>> conv_output_size(5, 3), conv_output_size(5, 3, padding=1), conv_output_size(7, 3, dilation=2)
+    (3, 5, 3)
+    """
+    size = _check_int(size, "size", 1)
+    kernel_size = _check_int(kernel_size, "kernel_size", 1)
+    stride = _check_int(stride, "stride", 1)
+    padding = _check_int(padding, "padding", 0)
+    dilation = _check_int(dilation, "dilation", 1)
+    span = dilation * (kernel_size - 1) + 1
+    if span > size + 2 * padding:
+        raise ValueError(
+            f"kernel_size={kernel_size} with dilation={dilation} spans {span} pixels, more than "
+            f"the padded input (size + 2*padding = {size + 2 * padding}); use a smaller kernel "
+            f"or more padding"
+        )
+    return (size + 2 * padding - span) // stride + 1
+
+
+def _check_output_padding(output_padding: int, stride: int, dilation: int, suffix: str = "") -> int:
+    output_padding = _check_int(output_padding, f"output_padding{suffix}", 0)
+    if output_padding >= stride and output_padding >= dilation:
+        raise ValueError(
+            f"output_padding{suffix}={output_padding} must be smaller than stride{suffix}={stride} "
+            f"or dilation{suffix}={dilation} (PyTorch's rule): it only chooses between the "
+            f"stride-many input sizes that a convolution maps to the same output size"
+        )
+    return output_padding
+
+
+def conv_transpose_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                               dilation: int = 1, output_padding: int = 0) -> int:
+    """Spatial output size of a transposed convolution along one axis.
+
+    ``(size − 1)·stride − 2·padding + dilation·(kernel_size − 1) + output_padding + 1``,
+    the formula of ``torch.nn.ConvTranspose2d``. ``output_padding`` must be
+    smaller than ``stride`` or ``dilation``, and the result at least 1.
+
+    >>> conv_transpose_output_size(64, 3, stride=1, padding=1)   # keeps the size
+    64
+    >>> conv_transpose_output_size(64, 4, stride=2, padding=1)   # doubles it
+    128
+    >>> conv_transpose_output_size(4, 3, stride=2, padding=1), conv_transpose_output_size(4, 3, 2, 1, output_padding=1)
+    (7, 8)
+    """
+    size = _check_int(size, "size", 1)
+    kernel_size = _check_int(kernel_size, "kernel_size", 1)
+    stride = _check_int(stride, "stride", 1)
+    padding = _check_int(padding, "padding", 0)
+    dilation = _check_int(dilation, "dilation", 1)
+    output_padding = _check_output_padding(output_padding, stride, dilation)
+    out = (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+    if out < 1:
+        raise ValueError(
+            f"padding={padding} is too large: a transposed convolution of size={size} with "
+            f"kernel_size={kernel_size}, stride={stride}, dilation={dilation}, "
+            f"output_padding={output_padding} would have {out} output pixels; padding must be at most "
+            f"((size - 1)*stride + dilation*(kernel_size - 1) + output_padding) // 2 = "
+            f"{((size - 1) * stride + dilation * (kernel_size - 1) + output_padding) // 2}"
+        )
+    return out
+
+
+def output_padding_for(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                       dilation: int = 1) -> int:
+    """The ``output_padding`` that takes a convolution's output size back to ``size``.
+
+    A convolution with stride ``s`` maps ``s`` neighbouring input sizes to the
+    same output size (the division rounds down); the transposed convolution
+    with the same settings returns the smallest of them, and
+    ``output_padding`` (``0 … s−1``) picks another one.
+
+    >>> conv_output_size(7, 3, 2, 1), conv_output_size(8, 3, 2, 1)
+    (4, 4)
+    >>> output_padding_for(7, 3, 2, 1), output_padding_for(8, 3, 2, 1)
+    (0, 1)
+    """
+    conv_output_size(size, kernel_size, stride, padding, dilation)  # checks the arguments
+    return (size + 2 * padding - dilation * (kernel_size - 1) - 1) % stride
+
+
+def _check_tensor(t, name: str, ranks: tuple[int, ...], what: str) -> torch.Tensor:
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, not {type(t).__name__}")
+    if t.dim() not in ranks:
+        allowed = " or ".join(f"{r}-D" for r in ranks)
+        raise ValueError(f"{name} must be {allowed} {what}, got {t.dim()}-D with shape {tuple(t.shape)}")
+    if 0 in t.shape[-3:]:  # a batch of 0 is allowed, an empty channel or spatial axis is not
+        raise ValueError(f"{name} has an empty axis: shape {tuple(t.shape)}")
+    return t
+
+
+def conv_matrix(kernel: torch.Tensor, input_shape, stride=1, padding=0, dilation=1) -> torch.Tensor:
+    """The matrix ``C`` of a single-channel 2-D convolution on an ``H × W`` input.
+
+    ``C`` has one row per output pixel and one column per input pixel
+    (``(H_out·W_out, H·W)``, row-major order), so that, with PyTorch's
+    cross-correlation convention,
+
+    * ``C @ x.flatten()`` equals ``F.conv2d(x[None, None], kernel[None, None], stride=stride,
+      padding=padding, dilation=dilation).flatten()``, and
+    * ``C.T @ y.flatten()`` equals ``F.conv_transpose2d(y[None, None], kernel[None, None], ...)``
+      with the same settings, reshaped to ``H × W`` — when ``output_padding`` is
+      :func:`output_padding_for` ``(H, …)`` (0 whenever the stride divides evenly).
+
+    ``kernel`` is ``(kH, kW)``; ``input_shape`` is ``(H, W)`` or an int for a
+    square input; ``stride``, ``padding``, ``dilation`` are ints or pairs.
+    The result has the kernel's dtype and device (and its autograd history).
+
+    >>> C = conv_matrix(torch.ones(3, 3), (4, 4))
+    >>> C.shape, int(C.sum())
+    (torch.Size([4, 16]), 36)
+    """
+    kernel = _check_tensor(kernel, "kernel", (2,), "(kH, kW)")
+    h, w = _pair(input_shape, "input_shape", 1)
+    sh, sw = _pair(stride, "stride", 1)
+    ph, pw = _pair(padding, "padding", 0)
+    dh, dw = _pair(dilation, "dilation", 1)
+    kh, kw = kernel.shape
+    h_out = conv_output_size(h, kh, sh, ph, dh)
+    w_out = conv_output_size(w, kw, sw, pw, dw)
+
+    C = torch.zeros(h_out * w_out, h * w, dtype=kernel.dtype, device=kernel.device)
+    oy, ox = torch.meshgrid(torch.arange(h_out), torch.arange(w_out), indexing="ij")
+    rows = (oy * w_out + ox).flatten()                     # one row per output pixel
+    for a in range(kh):
+        for b in range(kw):
+            # output pixel (oy, ox) reads input pixel (oy·s − p + a·d, ox·s − p + b·d)
+            iy = (oy * sh - ph + a * dh).flatten()
+            ix = (ox * sw - pw + b * dw).flatten()
+            inside = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)  # outside: the zero padding
+            cols = iy[inside] * w + ix[inside]
+            C = C.index_put((rows[inside].to(C.device), cols.to(C.device)),
+                            kernel[a, b].expand(int(inside.sum())), accumulate=True)
+    return C
+
+
+def _transpose_args(x, weight, bias, stride, padding, output_padding, dilation, groups):
+    """Check the arguments of a transposed convolution; return them normalised."""
+    x = _check_tensor(x, "x", (3, 4), "(N, C_in, H, W) or unbatched (C_in, H, W)")
+    weight = _check_tensor(weight, "weight", (4,), "(C_in, C_out/groups, kH, kW)")
+    if not x.is_floating_point() or x.dtype != weight.dtype:
+        raise ValueError(f"x and weight must have the same floating dtype, got {x.dtype} and {weight.dtype}")
+    groups = _check_int(groups, "groups", 1)
+    c_in = x.shape[-3]
+    if weight.shape[0] != c_in:
+        raise ValueError(
+            f"weight.shape[0]={weight.shape[0]} must equal the input channels x.shape[-3]={c_in}: "
+            f"a transposed convolution's weight is (C_in, C_out/groups, kH, kW), the reverse of "
+            f"Conv2d's (C_out, C_in/groups, kH, kW)"
+        )
+    if c_in % groups:
+        raise ValueError(f"the input channels ({c_in}) must be divisible by groups={groups}")
+    c_out = weight.shape[1] * groups
+    if bias is not None:
+        bias = _check_tensor(bias, "bias", (1,), "(C_out,)")
+        if bias.shape[0] != c_out:
+            raise ValueError(f"bias must have C_out = weight.shape[1]*groups = {c_out} entries, got {bias.shape[0]}")
+    s = _pair(stride, "stride", 1)
+    p = _pair(padding, "padding", 0)
+    d = _pair(dilation, "dilation", 1)
+    op = _pair(output_padding, "output_padding", 0)
+    for axis in (0, 1):
+        suffix = f"[{axis}]" if isinstance(output_padding, (tuple, list)) else ""
+        _check_output_padding(op[axis], s[axis], d[axis], suffix)
+    out = tuple(conv_transpose_output_size(x.shape[-2 + axis], weight.shape[2 + axis], s[axis], p[axis],
+                                           d[axis], op[axis]) for axis in (0, 1))
+    return x, weight, bias, s, p, op, d, groups, out
+
+
+def conv_transpose2d_reference(x, weight, bias=None, stride=1, padding=0, output_padding=0,
+                               dilation=1, groups=1) -> torch.Tensor:
+    """A from-scratch ``F.conv_transpose2d``: the *scatter* view.
+
+    Every input pixel ``x[n, c, u, v]`` stamps a copy of the kernel, scaled by
+    its value, into the output, with the stamp's corner at
+    ``(u·stride, v·stride)`` and taps ``dilation`` apart; overlapping stamps
+    add up. Then ``padding`` rows/columns are cut from each border (so
+    ``padding`` *shrinks* the output), ``output_padding`` rows/columns are
+    added at the bottom/right, and the bias is added. The loop below runs
+    over the kernel taps ``(a, b)`` and moves all pixels at once: the same
+    sum as stamping pixel by pixel, in another order.
+
+    Shapes: ``x`` is ``(N, C_in, H, W)`` (or ``(C_in, H, W)``), ``weight``
+    ``(C_in, C_out/groups, kH, kW)``, ``bias`` ``(C_out,)``; the scalar
+    arguments are ints or ``(height, width)`` pairs, as in PyTorch.
+
+    >>> x, w = torch.randn(2, 4, 5, 5), torch.randn(4, 3, 3, 3)
+    >>> y = conv_transpose2d_reference(x, w, stride=2, padding=1, output_padding=1, groups=2)
+    >>> y.shape, torch.allclose(y, F.conv_transpose2d(x, w, None, 2, 1, 1, 2), atol=1e-5)
+    (torch.Size([2, 6, 10, 10]), True)
+    """
+    x, weight, bias, (sh, sw), (ph, pw), (oph, opw), (dh, dw), groups, (h_out, w_out) = \
+        _transpose_args(x, weight, bias, stride, padding, output_padding, dilation, groups)
+    unbatched = x.dim() == 3
+    if unbatched:
+        x = x[None]
+    n, c_in, h, w = x.shape
+    c_out_g, kh, kw = weight.shape[1:]
+    xg = x.reshape(n, groups, c_in // groups, h, w)                  # (N, G, C_in/G, H, W)
+    wg = weight.reshape(groups, c_in // groups, c_out_g, kh, kw)    # (G, C_in/G, C_out/G, kH, kW)
+    # a canvas that holds every stamp, plus output_padding rows/columns at the bottom/right
+    full_h = (h - 1) * sh + dh * (kh - 1) + 1 + oph
+    full_w = (w - 1) * sw + dw * (kw - 1) + 1 + opw
+    out = x.new_zeros(n, groups, c_out_g, full_h, full_w)
+    for a in range(kh):
+        for b in range(kw):
+            # tap (a, b) of every stamp: input pixel (u, v) adds x[u, v]·w[a, b] at (u·s + a·d, v·s + b·d)
+            tap = torch.einsum("ngchw,gco->ngohw", xg, wg[:, :, :, a, b])
+            out[..., a * dh: a * dh + (h - 1) * sh + 1: sh, b * dw: b * dw + (w - 1) * sw + 1: sw] += tap
+    out = out.reshape(n, groups * c_out_g, full_h, full_w)[..., ph: ph + h_out, pw: pw + w_out]
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1)
+    return out[0] if unbatched else out
+
+
+def insert_zeros(x: torch.Tensor, stride) -> torch.Tensor:
+    """Put ``stride − 1`` zeros between neighbouring pixels of the last two axes.
+
+    >>> insert_zeros(torch.tensor([[1., 2.], [3., 4.]]), 2)
+    tensor([[1., 0., 2.],
+            [0., 0., 0.],
+            [3., 0., 4.]])
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor, not {type(x).__name__}")
+    if x.dim() < 2:
+        raise ValueError(f"x must have at least 2 axes (…, H, W), got shape {tuple(x.shape)}")
+    sh, sw = _pair(stride, "stride", 1)
+    h, w = x.shape[-2:]
+    out = x.new_zeros(*x.shape[:-2], (h - 1) * sh + 1, (w - 1) * sw + 1)
+    out[..., ::sh, ::sw] = x
+    return out
+
+
+def conv_transpose2d_gather(x, weight, bias=None, stride=1, padding=0, output_padding=0,
+                            dilation=1, groups=1) -> torch.Tensor:
+    """``F.conv_transpose2d`` as an ordinary convolution: the *gather* view.
+
+    1. insert ``stride − 1`` zeros between the input pixels;
+    2. pad each border with ``dilation·(k − 1) − padding`` zeros (a negative
+       amount crops), plus ``output_padding`` more at the bottom/right;
+    3. convolve (stride 1, same dilation) with the kernel flipped in both
+       spatial axes and its two channel axes swapped within each group.
+
+    Same arguments and result as :func:`conv_transpose2d_reference`.
+
+    >>> x, w = torch.randn(1, 2, 4, 4), torch.randn(2, 1, 4, 4)
+    >>> torch.allclose(conv_transpose2d_gather(x, w, stride=2, padding=1),
+    ...                F.conv_transpose2d(x, w, stride=2, padding=1), atol=1e-5)
+    True
+    """
+    x, weight, bias, s, (ph, pw), (oph, opw), d, groups, _ = \
+        _transpose_args(x, weight, bias, stride, padding, output_padding, dilation, groups)
+    c_in, c_out_g, kh, kw = weight.shape
+    up = insert_zeros(x, s)
+    pad_h, pad_w = d[0] * (kh - 1) - ph, d[1] * (kw - 1) - pw
+    up = F.pad(up, (pad_w, pad_w + opw, pad_h, pad_h + oph))      # negative amounts crop
+    flipped = (weight.reshape(groups, c_in // groups, c_out_g, kh, kw)
+               .transpose(1, 2)                                    # (G, C_out/G, C_in/G, kH, kW)
+               .reshape(groups * c_out_g, c_in // groups, kh, kw)
+               .flip(-2, -1))
+    return F.conv2d(up, flipped, bias, stride=1, dilation=d, groups=groups)
+
+
+def _overlap_1d(size: int, kernel_size: int, stride: int) -> torch.Tensor:
+    counts = torch.zeros((size - 1) * stride + kernel_size, dtype=torch.long)
+    for u in range(size):  # input pixel u stamps the kernel onto u·stride … u·stride + k − 1
+        counts[u * stride: u * stride + kernel_size] += 1
+    return counts
+
+
+def overlap_counts(size, kernel_size, stride) -> torch.Tensor:
+    """How many kernel stamps cover each output pixel of a transposed convolution.
+
+    No padding, dilation 1: the full output of ``(size − 1)·stride + kernel_size``
+    pixels per axis. When ``stride`` does not divide ``kernel_size`` the count
+    alternates across the image — the checkerboard that a transposed
+    convolution with equal weights prints onto a constant input.
+
+    ``size`` is an int (a 1-D signal, 1-D result) or ``(H, W)`` (2-D result,
+    the outer product of the two axes); ``kernel_size`` and ``stride`` are ints
+    or pairs.
+
+    >>> overlap_counts(4, 3, 2)
+    tensor([1, 1, 2, 1, 2, 1, 2, 1, 1])
+    >>> overlap_counts(4, 4, 2)
+    tensor([1, 1, 2, 2, 2, 2, 2, 2, 1, 1])
+    >>> overlap_counts((2, 3), 3, 2).shape
+    torch.Size([5, 7])
+    """
+    if isinstance(size, (tuple, list, torch.Size)):
+        h, w = _pair(size, "size", 1)
+        kh, kw = _pair(kernel_size, "kernel_size", 1)
+        sh, sw = _pair(stride, "stride", 1)
+        return _overlap_1d(h, kh, sh)[:, None] * _overlap_1d(w, kw, sw)[None, :]
+    return _overlap_1d(_check_int(size, "size", 1), _check_int(kernel_size, "kernel_size", 1),
+                       _check_int(stride, "stride", 1))
