@@ -44,8 +44,8 @@ book: build
 	@echo "open file://$(CURDIR)/_build/html/index.html"
 
 unit: install
-	@echo "== unit tests of helpers/ =="
-	@$(BIN)/python -m pytest tests -q -m "not site" -p no:cacheprovider
+	@echo "== unit tests and docstring examples of helpers/ =="
+	@$(BIN)/python -m pytest tests helpers book/_ext --doctest-modules -q -m "not site" -p no:cacheprovider
 
 clean-check: install
 	@echo "== notebooks stored without outputs =="

@@ -6,7 +6,7 @@ first cell then installs the book's repository with pip. Locally (after
 ``SETUP_CELL_TEMPLATE`` with the repository URL of ``_config.yml``, so the
 URL is kept in one place; ``tests/test_notebooks.py`` checks every notebook.
 
->>> "git+https://example.org/book" in setup_cell_source("https://example.org/book")
+>>> 'BOOK_REPO = "https://example.org/book"' in setup_cell_source("https://example.org/book")
 True
 """
 

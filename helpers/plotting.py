@@ -6,7 +6,7 @@ returns the matplotlib ``Axes`` so a caller can add titles.
 >>> import torch
 >>> from helpers.plotting import image_grid
 >>> image_grid(torch.rand(10, 1, 8, 8), nrow=5).shape
-torch.Size([1, 19, 49])
+torch.Size([1, 17, 44])
 """
 
 from __future__ import annotations
