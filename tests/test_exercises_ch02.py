@@ -1,0 +1,49 @@
+"""The self-checks of chapter 02: right answers pass, wrong ones fail with a helpful message."""
+
+import pytest
+import torch
+
+from helpers.conv_math import conv_matrix
+from helpers.exercises.ch02 import (OVERLAP_CANDIDATES, STRIDE2_INPUT_SHAPE, STRIDE2_KERNEL, STRIDE2_STRIDE,
+                                    check_conv_matrix, check_even_overlap, check_gradient_output_padding,
+                                    check_output_size, check_triple)
+
+RIGHT_C = conv_matrix(STRIDE2_KERNEL, STRIDE2_INPUT_SHAPE, stride=STRIDE2_STRIDE)
+CHECKS = [check_output_size, check_conv_matrix, check_even_overlap, check_gradient_output_padding]
+
+
+@pytest.mark.parametrize("check", CHECKS + [check_triple], ids=lambda f: f.__name__)
+def test_no_answer_yet_is_not_an_error(check, capsys):
+    args = (None, None, None) if check is check_triple else (None,)
+    assert check(*args) is None
+    assert "Not answered yet" in capsys.readouterr().out
+
+
+def test_right_answers_pass(capsys):
+    assert check_output_size(14)
+    assert check_conv_matrix(RIGHT_C)
+    assert check_triple(3, 3, 0) and check_triple(5, 3, 1) and check_triple(4, 3, 1, output_padding=1)
+    assert check_even_overlap({(k, s) for k, s in OVERLAP_CANDIDATES if k % s == 0})
+    assert check_even_overlap([[4, 2], [6, 3], [3, 3], [2, 1]])            # lists of lists work too
+    assert check_gradient_output_padding(1)
+    assert capsys.readouterr().out.count("✓ Correct") == 8
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: check_output_size(13), "You forgot output_padding"),
+    (lambda: check_output_size(4), "formula of an ordinary convolution"),
+    (lambda: check_output_size(14.0), "should be an int"),
+    (lambda: check_conv_matrix(torch.zeros(4, 15)), r"shape \(4, 16\)"),
+    (lambda: check_conv_matrix(RIGHT_C.T.reshape(4, 16)), "column 0 of C"),
+    (lambda: check_conv_matrix([[0.0] * 16] * 4), "torch.Tensor"),
+    (lambda: check_triple(4, 2, 1), "size 1 becomes 2, not 3"),
+    (lambda: check_triple(3, 3, 2), "not valid for a 1×1 input"),
+    (lambda: check_even_overlap({(4, 2)}), r"\(2, 1\) is missing"),
+    (lambda: check_even_overlap({(4, 2), (3, 2), (6, 3), (3, 3), (2, 1)}), r"\(3, 2\) is wrong"),
+    (lambda: check_even_overlap({(7, 7)}), "not among the candidates"),
+    (lambda: check_gradient_output_padding(0), "would be 7×7"),
+    (lambda: check_gradient_output_padding(5), "invalid"),
+])
+def test_wrong_answers_explain_the_mistake(call, match):
+    with pytest.raises(AssertionError, match=match):
+        call()
