@@ -10,7 +10,7 @@ MATHJAX=3.2.2
 REQUIREJS=2.3.8
 HTML_MANAGER=1.0.15
 dest=book/_static_vendor
-stamp="mathjax@$MATHJAX requirejs@$REQUIREJS html-manager@$HTML_MANAGER"
+stamp="mathjax@$MATHJAX requirejs@$REQUIREJS html-manager@$HTML_MANAGER paths.js@2"
 
 if [ -f "$dest/VERSIONS" ] && [ "$(cat "$dest/VERSIONS")" = "$stamp" ]; then
   exit 0
@@ -39,11 +39,25 @@ find "$nm/@jupyter-widgets/html-manager/dist" -maxdepth 1 -type f \
   \( -name '*.woff' -o -name '*.woff2' -o -name '*.ttf' -o -name '*.eot' -o -name '*.svg' \) \
   -exec cp {} "$dest/html-manager/" \;
 # Point require.js at the site's copy of the widget manager (its fonts are asked for
-# relative to "@jupyter-widgets/html-manager/dist/").
+# relative to "@jupyter-widgets/html-manager/dist/"), and give MathJax 3 the MathJax 2
+# entry point the widget manager calls to typeset labels (MathJax.Hub.Queue).
 cat > "$dest/require/paths.js" <<'JS'
 (function () {
   var root = document.documentElement.dataset.content_root || "./";
   require.config({paths: {"@jupyter-widgets/html-manager/dist": root + "_static/html-manager"}});
+  function shimMathJax() {
+    var mj = window.MathJax;
+    if (mj && mj.version && !mj.Hub) {
+      mj.Hub = {Queue: function (job) {
+        var element = job && job[2];
+        if (element && mj.typesetPromise) {
+          mj.startup.promise.then(function () { return mj.typesetPromise([element]); });
+        }
+      }};
+    }
+  }
+  document.addEventListener("DOMContentLoaded", shimMathJax);
+  window.addEventListener("load", shimMathJax, true);
 })();
 JS
 echo "$stamp" > "$dest/VERSIONS"
