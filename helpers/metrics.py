@@ -1,0 +1,369 @@
+"""How good are generated digits? A Fréchet distance, class coverage, k-NN precision and recall.
+
+Everything is measured in the feature space of a small CNN digit
+classifier trained (in a few seconds, deterministically, no download) on
+the train split of scikit-learn's 8×8 digits; the reference is the
+held-out test split. Samples of any size are first area-downsampled to
+8×8, the resolution of the real data.
+
+* **Fréchet distance** (FD; the FID of Heusel et al. 2017 with our
+  classifier in place of Inception): fit a Gaussian to each feature set,
+  ``FD = |μ₁ − μ₂|² + tr(Σ₁ + Σ₂ − 2 (Σ₁ Σ₂)^{½})``. Lower is better; it is
+  biased upwards for small sample sizes, so compare numbers computed on
+  the same number of samples. Its *floor* is the FD of real training
+  digits (bicubic-upsampled to the samples' size and back, the data the
+  GAN sees) against the test digits.
+* **Class coverage**: the classifier labels each sample; a class counts as
+  covered when it gets at least 5 % of the samples. Mode collapse shows
+  here first.
+* **Precision and recall** (Kynkäänniemi et al. 2019, k = 3): a sample is
+  *precise* when it falls inside the k-NN ball of some real feature
+  vector; a real image is *recalled* when it falls inside the k-NN ball of
+  some sample. Precision measures fidelity, recall diversity.
+
+>>> import torch
+>>> from helpers.data import load_digits
+>>> x, _ = load_digits(split="train")
+>>> m = evaluate(x)
+>>> m["classes_covered"], m["precision"] > 0.9
+(10, True)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from helpers.data import load_digits, resize_images
+
+#: Resolution the metric works at (the digits' native size).
+METRIC_SIZE = 8
+NUM_CLASSES = 10
+K_NEIGHBOURS = 3
+COVERAGE_THRESHOLD = 0.05
+CLASSIFIER_SEED = 0
+CLASSIFIER_EPOCHS = 20
+
+_CACHE: dict = {}
+
+
+class _one_thread:
+    """Run tiny models on one CPU thread: on a busy 2-core machine, two OpenMP threads
+    waiting for each other made the classifier ~10× slower (measured)."""
+
+    def __enter__(self):
+        self.threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self.threads)
+
+
+class DigitClassifier(nn.Module):
+    """A small CNN for 8×8 digits; ``features(x)`` is its 64-d penultimate layer.
+
+    >>> DigitClassifier()(torch.zeros(2, 1, 8, 8)).shape
+    torch.Size([2, 10])
+    """
+
+    def __init__(self, feature_dim: int = 64):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(),            # (N, 32, 8, 8)
+            nn.MaxPool2d(2),                                      # (N, 32, 4, 4)
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),           # (N, 64, 4, 4)
+            nn.MaxPool2d(2),                                      # (N, 64, 2, 2)
+            nn.Flatten(),                                         # (N, 256)
+            nn.Linear(256, feature_dim), nn.ReLU(),               # (N, 64): the feature space
+        )
+        self.head = nn.Linear(feature_dim, NUM_CLASSES)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x))
+
+
+def get_classifier() -> tuple[DigitClassifier, float]:
+    """The trained feature classifier and its test accuracy (trained once per process, ~seconds).
+
+    Training is seeded and does not touch the caller's random state.
+
+    >>> model, accuracy = get_classifier()
+    >>> accuracy > 0.95
+    True
+    """
+    if "classifier" not in _CACHE:
+        from helpers.training import evaluate_accuracy, fit, make_loader
+
+        x_train, y_train = load_digits(split="train")
+        x_test, y_test = load_digits(split="test")
+        with torch.random.fork_rng(devices=[]), _one_thread(), torch.enable_grad():
+            torch.manual_seed(CLASSIFIER_SEED)
+            model = DigitClassifier()
+            loader = make_loader(x_train, y_train, batch_size=64, seed=CLASSIFIER_SEED)
+            fit(model, loader, nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters(), lr=2e-3),
+                epochs=CLASSIFIER_EPOCHS, device="cpu", progress=False)
+        model.eval().requires_grad_(False)
+        _CACHE["classifier"] = (model, evaluate_accuracy(model, x_test, y_test))
+    return _CACHE["classifier"]
+
+
+def _as_images(images) -> torch.Tensor:
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(f"images must be a torch.Tensor, not {type(images).__name__}")
+    if images.dim() != 4 or images.shape[1] != 1:
+        raise ValueError(f"images must be (N, 1, H, W) grey images in [0, 1], got shape {tuple(images.shape)}")
+    if images.shape[0] < 2:
+        raise ValueError("need at least 2 images to measure a distribution")
+    images = images.detach().float().cpu()
+    if not bool(torch.isfinite(images).all()):
+        raise ValueError("images contain NaN or inf")
+    lo, hi = float(images.min()), float(images.max())
+    if lo < -1e-3 or hi > 1 + 1e-3:
+        raise ValueError(f"images must have values in [0, 1], got [{lo:.3g}, {hi:.3g}] "
+                         f"(a generator's tanh output needs (x + 1) / 2)")
+    return images.clamp(0.0, 1.0)
+
+
+def to_metric_size(images: torch.Tensor) -> torch.Tensor:
+    """Area-downsample ``(N, 1, H, W)`` images to 8×8 (the digits' resolution).
+
+    >>> to_metric_size(torch.rand(3, 1, 32, 32)).shape
+    torch.Size([3, 1, 8, 8])
+    """
+    images = _as_images(images)
+    if images.shape[-2:] == (METRIC_SIZE, METRIC_SIZE):
+        return images
+    return resize_images(images, METRIC_SIZE, mode="area")
+
+
+@torch.no_grad()
+def classify(images: torch.Tensor, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(features (N, 64) float64, predicted labels (N,))`` of images of any size in [0, 1].
+
+    >>> f, y = classify(torch.rand(4, 1, 32, 32))
+    >>> tuple(f.shape), tuple(y.shape)
+    ((4, 64), (4,))
+    """
+    model, _ = get_classifier()
+    x = to_metric_size(images)
+    feats, labels = [], []
+    with _one_thread():
+        for i in range(0, x.shape[0], batch_size):
+            f = model.features(x[i:i + batch_size])
+            feats.append(f.double())
+            labels.append(model.head(f).argmax(dim=1))
+    return torch.cat(feats), torch.cat(labels)
+
+
+def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets ``(N, d)`` and ``(M, d)``.
+
+    ``|μa − μb|² + tr(Σa) + tr(Σb) − 2 tr((Σa^{½} Σb Σa^{½})^{½})`` in float64,
+    via symmetric eigen-decompositions (stable when a covariance is singular).
+
+    >>> a = torch.randn(500, 3, generator=torch.Generator().manual_seed(0))
+    >>> round(frechet_distance(a, a), 6), round(frechet_distance(a, a + 1.0), 3)
+    (0.0, 3.0)
+    """
+    a = torch.as_tensor(features_a, dtype=torch.float64).cpu().numpy()
+    b = torch.as_tensor(features_b, dtype=torch.float64).cpu().numpy()
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"features must be (N, d) and (M, d), got {a.shape} and {b.shape}")
+    if a.shape[0] < 2 or b.shape[0] < 2:
+        raise ValueError("each feature set needs at least 2 rows")
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    w, v = np.linalg.eigh(cov_a)
+    sqrt_a = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    middle = sqrt_a @ cov_b @ sqrt_a
+    cross = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0, None)).sum()
+    fd = float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2.0 * cross)
+    return max(fd, 0.0)
+
+
+def _kth_radius(x: torch.Tensor, k: int) -> torch.Tensor:
+    d = torch.cdist(x, x)                                         # (N, N), 0 on the diagonal
+    return d.kthvalue(k + 1, dim=1).values                       # k-th neighbour, itself excluded
+
+
+def knn_precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = K_NEIGHBOURS) -> tuple[float, float]:
+    """Improved precision and recall (Kynkäänniemi et al. 2019) of feature sets ``(N, d)``.
+
+    Precision: fraction of ``fake`` rows inside the union of the balls
+    around each ``real`` row with radius its distance to its k-th nearest
+    real neighbour. Recall: the same with the roles swapped. Recall uses
+    at most ``len(real)`` fake rows (the first ones), since radii shrink as
+    a set grows.
+
+    >>> r = torch.randn(200, 2, generator=torch.Generator().manual_seed(0))
+    >>> knn_precision_recall(r, r)
+    (1.0, 1.0)
+    """
+    real = torch.as_tensor(real, dtype=torch.float64)
+    fake = torch.as_tensor(fake, dtype=torch.float64)
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a positive int, got {k!r}")
+    if real.dim() != 2 or fake.dim() != 2 or real.shape[1] != fake.shape[1]:
+        raise ValueError(f"features must be (N, d) and (M, d), got {tuple(real.shape)} and {tuple(fake.shape)}")
+    if real.shape[0] <= k or fake.shape[0] <= k:
+        raise ValueError(f"each set needs more than k={k} rows")
+    r_real = _kth_radius(real, k)
+    precision = (torch.cdist(fake, real) <= r_real[None, :]).any(dim=1).double().mean()
+    n = real.shape[0]
+    chunks = [fake[i:i + n] for i in range(0, max(fake.shape[0] - n, 0) + 1, n)]
+    recalls = []
+    for chunk in chunks:                                           # equal-sized sets, averaged
+        r_fake = _kth_radius(chunk, k)
+        recalls.append((torch.cdist(real, chunk) <= r_fake[None, :]).any(dim=1).double().mean())
+    return float(precision), float(torch.stack(recalls).mean())
+
+
+def class_coverage(labels: torch.Tensor, num_classes: int = NUM_CLASSES,
+                   threshold: float = COVERAGE_THRESHOLD) -> tuple[int, torch.Tensor]:
+    """``(classes with at least threshold of the samples, fraction per class)``.
+
+    >>> class_coverage(torch.tensor([0, 0, 1, 2]), num_classes=4, threshold=0.25)[0]
+    3
+    """
+    labels = torch.as_tensor(labels).long().flatten()
+    if labels.numel() == 0:
+        raise ValueError("no labels")
+    fractions = torch.bincount(labels, minlength=num_classes)[:num_classes].double() / labels.numel()
+    return int((fractions >= threshold).sum()), fractions
+
+
+def _reference(size: int, n: int) -> dict:
+    """Test features and the floors for samples of side ``size``, compared at ``n`` samples."""
+    key = ("reference", size, n)
+    if key not in _CACHE:
+        x_test, _ = load_digits(split="test")
+        f_test, _ = classify(x_test)
+        x_train, _ = load_digits(split="train")
+        count = min(n, x_train.shape[0])
+        pick = torch.randperm(x_train.shape[0], generator=torch.Generator().manual_seed(0))[:count]
+        raw = x_train[pick]
+        f_raw, _ = classify(raw)
+        if size != METRIC_SIZE:
+            upsampled = resize_images(raw, size, mode="bicubic")          # what the GAN trains on
+            f_up, _ = classify(upsampled)
+        else:
+            f_up = f_raw
+        _CACHE[key] = {"test": f_test, "fd_train": frechet_distance(f_raw, f_test),
+                       "fd_floor": frechet_distance(f_up, f_test)}
+    return _CACHE[key]
+
+
+def evaluate(images: torch.Tensor, k: int = K_NEIGHBOURS) -> dict:
+    """All the metrics of a batch of samples ``(N, 1, H, W)`` in [0, 1] against the test digits.
+
+    Returns a dict: ``n``, ``fd``, ``fd_floor`` (bicubic-upsampled train
+    digits of the same size and count), ``fd_train`` (raw 8×8 train
+    digits), ``classes_covered`` (0…10), ``coverage`` (= classes_covered
+    / 10), ``class_fractions`` (list of 10), ``precision``, ``recall``,
+    ``k``, ``classifier_accuracy``.
+    """
+    images = _as_images(images)
+    _, accuracy = get_classifier()
+    feats, labels = classify(images)
+    ref = _reference(images.shape[-1], images.shape[0])
+    covered, fractions = class_coverage(labels)
+    precision, recall = knn_precision_recall(ref["test"], feats, k)
+    return {
+        "n": images.shape[0],
+        "fd": frechet_distance(feats, ref["test"]),
+        "fd_floor": ref["fd_floor"],
+        "fd_train": ref["fd_train"],
+        "classes_covered": covered,
+        "coverage": covered / NUM_CLASSES,
+        "class_fractions": [round(float(f), 4) for f in fractions],
+        "precision": precision,
+        "recall": recall,
+        "k": k,
+        "classifier_accuracy": accuracy,
+    }
+
+
+def format_metrics(m: dict) -> str:
+    """The one-line summary the command line ends with.
+
+    >>> format_metrics({"fd": 1.0, "classes_covered": 10, "precision": 0.9, "recall": 0.8})
+    'FD=1.000 coverage=10/10 precision=0.900 recall=0.800'
+    """
+    return (f"FD={m['fd']:.3f} coverage={m['classes_covered']}/{NUM_CLASSES} "
+            f"precision={m['precision']:.3f} recall={m['recall']:.3f}")
+
+
+def calibration(size: int = 32, n: int = 1000, seed: int = 0) -> list[dict]:
+    """The metric on reference sets, to read a GAN's numbers against (rows of a table).
+
+    Rows: raw train digits (the floor), bicubic-upsampled train digits (the
+    GAN's target), uniform noise, a single class, half of the classes; all
+    but noise drawn from the train split, ``n`` images each (with repeats
+    when a set is smaller), at side ``size``.
+    """
+    g = torch.Generator().manual_seed(seed)
+    x8, y = load_digits(split="train")
+    x_up = resize_images(x8, size, mode="bicubic") if size != METRIC_SIZE else x8
+
+    def pick(mask):
+        idx = torch.nonzero(mask).flatten()
+        return idx[torch.randint(len(idx), (n,), generator=g)] if len(idx) < n else idx[torch.randperm(len(idx), generator=g)[:n]]
+
+    sets = [
+        ("train digits, 8×8 (floor)", x8[pick(torch.ones_like(y, dtype=torch.bool))]),
+        (f"train digits, bicubic {size}×{size}", x_up[pick(torch.ones_like(y, dtype=torch.bool))]),
+        ("uniform noise", torch.rand(n, 1, size, size, generator=g)),
+        ("one class (all 3s)", x_up[pick(y == 3)]),
+        ("half the classes (0–4)", x_up[pick(y < 5)]),
+    ]
+    rows = []
+    for name, images in sets:
+        m = evaluate(images)
+        rows.append({"reference set": name, "FD": round(m["fd"], 2), "classes": m["classes_covered"],
+                     "precision": round(m["precision"], 3), "recall": round(m["recall"], 3)})
+    return rows
+
+
+def mean_log_spectrum(images: torch.Tensor, normalize: bool = True) -> torch.Tensor:
+    """Average log power spectrum ``(H, W)`` of a batch ``(N, 1, H, W)``, zero frequency at the centre.
+
+    Each image's mean is removed first; ``log10(mean |FFT|² + 1e-12)``,
+    with the power divided by its total when ``normalize`` (so sets of very
+    different contrast, such as an untrained generator's, share a scale).
+    Checkerboard artifacts of transposed convolutions show as peaks at
+    multiples of 1/4 and 1/2 of the sampling frequency (Odena et al. 2016;
+    Durall et al. 2020).
+
+    >>> mean_log_spectrum(torch.rand(4, 1, 16, 16)).shape
+    torch.Size([16, 16])
+    """
+    images = _as_images(images)[:, 0].double()                    # (N, H, W)
+    images = images - images.mean(dim=(-2, -1), keepdim=True)
+    power = torch.fft.fft2(images).abs().pow(2).mean(0)
+    if normalize:
+        power = power / power.sum().clamp_min(1e-30)
+    return torch.log10(torch.fft.fftshift(power) + 1e-12).float()
+
+
+def checkerboard_energy(images: torch.Tensor) -> float:
+    """Share of the (mean-removed) power at the checkerboard frequencies of two ×2 upsamplings.
+
+    The frequencies ``(u, v)`` with ``u, v ∈ {0, H/4, H/2, 3H/4}`` (not both
+    0): where the uneven overlap of stride-2 transposed convolutions puts
+    its periodic pattern. Smooth images have almost none there.
+
+    >>> checkerboard_energy(torch.rand(8, 1, 16, 16)) > 0.0
+    True
+    """
+    images = _as_images(images)[:, 0].double()
+    images = images - images.mean(dim=(-2, -1), keepdim=True)
+    power = torch.fft.fft2(images).abs().pow(2).mean(0)            # (H, W), unshifted
+    h, w = power.shape
+    rows = sorted({0, h // 4, h // 2, 3 * h // 4})
+    cols = sorted({0, w // 4, w // 2, 3 * w // 4})
+    peaks = power[rows][:, cols].sum() - power[0, 0]
+    return float(peaks / power.sum().clamp_min(1e-30))

@@ -1,0 +1,414 @@
+"""helpers.models and helpers.gan: shapes, losses, bit-identical resume, sampling, and the CLI."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from helpers import gan
+from helpers.gan import (CheckpointError, GANState, build, d_loss, fit, g_loss, load_checkpoint,
+                         recipe_config, sample, save_checkpoint, train)
+from helpers.models import Discriminator, Generator, format_table, layer_table
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = dict(g_width=4, d_width=4, latent_dim=8, batch_size=16, checkpoint_every=30)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models: one thread is faster than two OpenMP threads that wait for each other."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def tiny_data(n=40, size=32, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(n, 1, size, size, generator=g), torch.randint(0, 10, (n,), generator=g)
+
+
+def weights(state):
+    out = {}
+    for prefix, model in (("G", state.generator), ("D", state.discriminator), ("E", state.ema_generator)):
+        if model is not None:
+            out.update({f"{prefix}.{k}": v.detach().clone() for k, v in model.state_dict().items()})
+    return out
+
+
+# ----------------------------------------------------------------------------- models
+
+@pytest.mark.parametrize("size", [16, 32, 64])
+@pytest.mark.parametrize("upsample", ["transposed", "resize"])
+def test_generator_and_discriminator_shapes(size, upsample):
+    G = Generator(latent_dim=8, width=4, size=size, upsample=upsample)
+    D = Discriminator(width=4, size=size, spectral=True, norm="none")
+    x = G(torch.randn(3, 8))
+    assert x.shape == (3, 1, size, size)
+    assert float(x.detach().abs().max()) <= 1.0
+    assert D(x).shape == (3,)
+
+
+def test_generator_uses_transposed_convolutions_k4_s2_p1():
+    G = Generator(width=8)
+    ups = [m for m in G.modules() if isinstance(m, torch.nn.ConvTranspose2d)][1:]
+    assert len(ups) == 3
+    assert all(m.kernel_size == (4, 4) and m.stride == (2, 2) and m.padding == (1, 1) for m in ups)
+
+
+def test_resize_generator_has_no_transposed_conv_after_the_stem():
+    G = Generator(width=8, upsample="resize")
+    assert sum(isinstance(m, torch.nn.ConvTranspose2d) for m in G.modules()) == 1  # the 1×1 → 4×4 stem
+
+
+def test_conditional_models_take_labels_and_unconditional_refuse_them():
+    G, D = Generator(latent_dim=8, width=4, num_classes=10), Discriminator(width=4, num_classes=10)
+    y = torch.tensor([0, 5, 9])
+    assert D(G(torch.randn(3, 8), y), y).shape == (3,)
+    with pytest.raises(ValueError, match="pass labels"):
+        G(torch.randn(3, 8))
+    with pytest.raises(ValueError, match="unconditional"):
+        Generator(latent_dim=8, width=4)(torch.randn(3, 8), y)
+
+
+def test_model_argument_errors():
+    with pytest.raises(ValueError, match="size must be one of"):
+        Generator(size=28)
+    with pytest.raises(ValueError, match=r"z must have shape \(N, 8\)"):
+        Generator(latent_dim=8, width=4)(torch.randn(2, 9))
+    with pytest.raises(ValueError, match="x must have shape"):
+        Discriminator(width=4)(torch.zeros(2, 1, 16, 16))
+
+
+def test_layer_table_lists_every_layer_with_its_output_shape():
+    rows = layer_table(Generator(latent_dim=8, width=4), torch.zeros(1, 8))
+    shapes = [r["output shape"] for r in rows if r["type"] == "ConvTranspose2d"]
+    assert shapes == ["(1, 16, 4, 4)", "(1, 8, 8, 8)", "(1, 4, 16, 16)", "(1, 1, 32, 32)"]
+    assert format_table(rows).count("\n") == len(rows) + 1
+
+
+# ----------------------------------------------------------------------------- losses
+
+def test_losses_are_bce_with_logits_and_hinge():
+    real, fake = torch.tensor([3.0, 1.0]), torch.tensor([-2.0, 0.5])
+    bce = torch.nn.BCEWithLogitsLoss()
+    assert torch.allclose(d_loss("bce", real, fake), bce(real, torch.ones(2)) + bce(fake, torch.zeros(2)))
+    assert torch.allclose(g_loss("bce", fake), bce(fake, torch.ones(2)))   # non-saturating
+    assert torch.isclose(d_loss("hinge", real, fake), torch.tensor((0 + 0) / 2 + (0 + 1.5) / 2))
+    assert torch.isclose(g_loss("hinge", fake), -fake.mean())
+    # BCEWithLogits stays finite where sigmoid + BCELoss would give log(0)
+    assert torch.isfinite(d_loss("bce", torch.tensor([-200.0]), torch.tensor([200.0])))
+
+
+# ----------------------------------------------------------------------------- training
+
+def test_resume_is_bit_identical_on_cpu(tmp_path):
+    cfg = recipe_config("fast", **TINY)
+    data = tiny_data()
+    one = train(cfg, data, steps=200, device="cpu", progress=False)
+    train(cfg, data, steps=100, out=tmp_path, device="cpu", progress=False)
+    two = train(cfg, data, steps=200, out=tmp_path, resume=True, device="cpu", progress=False)
+    assert two.step == one.step == 200 and two.batches == one.batches
+    a, b = weights(one), weights(two)
+    assert a.keys() == b.keys()
+    different = [k for k in a if not torch.equal(a[k], b[k])]
+    assert different == [], f"weights differ after resume: {different[:5]}"
+    assert one.history["loss_d"] == two.history["loss_d"]
+
+
+def test_resume_is_bit_identical_for_the_tutorial_recipe_and_a_conditional_gan(tmp_path):
+    data = tiny_data()
+    for name, cfg in (("tut", recipe_config("tutorial", **TINY)),
+                      ("cond", recipe_config("fast", num_classes=10, **TINY))):
+        one = train(cfg, data, steps=40, device="cpu", progress=False)
+        train(cfg, data, steps=20, out=tmp_path / name, device="cpu", progress=False)
+        two = train(cfg, data, steps=40, out=tmp_path / name, resume=True, device="cpu", progress=False)
+        a, b = weights(one), weights(two)
+        assert all(torch.equal(a[k], b[k]) for k in a), name
+
+
+def test_fit_takes_custom_models_and_a_callback():
+    cfg = recipe_config("fast", size=16, **TINY)
+    G = Generator(latent_dim=8, width=4, size=16, upsample="resize")
+    D = Discriminator(width=4, size=16, spectral=True, norm="none")
+    seen = []
+    state = train(cfg, tiny_data(size=16), generator=G, discriminator=D, steps=6, device="cpu",
+                  progress=False, callback=lambda s: seen.append(s.step), callback_every=3)
+    assert state.generator is G and seen == [3, 6]
+    assert len(state.history["loss_g"]) == 6
+
+
+def test_fit_by_seconds_stops():
+    state = build(recipe_config("fast", **TINY), device="cpu")
+    fit(state, tiny_data(), seconds=0.5, progress=False)
+    assert state.step >= 1 and state.train_seconds >= 0.5
+
+
+def test_sampling_shape_range_and_ema(tmp_path):
+    state = train(recipe_config("fast", **TINY), tiny_data(), steps=5, out=tmp_path, device="cpu",
+                  progress=False)
+    x = sample(state, 37, seed=3)
+    assert x.shape == (37, 1, 32, 32) and x.dtype == torch.float32
+    assert float(x.min()) >= 0.0 and float(x.max()) <= 1.0
+    assert torch.equal(x, sample(state.ema_generator, 37, seed=3))           # EMA by default
+    assert torch.equal(x, sample(state, 37, seed=3))                          # seeded
+    assert state.generator.training                                          # mode restored
+    loaded = load_checkpoint(tmp_path / "checkpoint.pt", device="cpu")
+    assert torch.equal(x, sample(loaded, 37, seed=3))
+    with pytest.raises(ValueError, match="positive"):
+        sample(state, 0)
+
+
+def test_checkpoint_holds_what_the_issue_lists(tmp_path):
+    state = train(recipe_config("fast", **TINY), tiny_data(), steps=3, out=tmp_path, device="cpu",
+                  progress=False)
+    ckpt = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    for key in ("generator", "ema_generator", "discriminator", "opt_g", "opt_d", "step", "rng", "config"):
+        assert key in ckpt
+    assert ckpt["step"] == 3 and ckpt["config"]["recipe"] == "fast"
+    assert not list(tmp_path.glob(".*tmp*"))                                  # no temporary left
+
+
+def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
+    state = train(recipe_config("fast", **TINY), tiny_data(), steps=2, out=tmp_path, device="cpu",
+                  progress=False)
+    path = tmp_path / "checkpoint.pt"
+    before = path.read_bytes()
+
+    def broken_save(obj, f):
+        f.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(gan.torch, "save", broken_save)
+    with pytest.raises(OSError):
+        save_checkpoint(state, path)
+    assert path.read_bytes() == before and not list(tmp_path.glob(".*tmp*"))
+
+
+def test_keyboard_interrupt_saves_a_checkpoint(tmp_path):
+    def interrupt(state):
+        raise KeyboardInterrupt
+
+    state = build(recipe_config("fast", **TINY), device="cpu")
+    with pytest.raises(KeyboardInterrupt):
+        fit(state, tiny_data(), steps=50, out=tmp_path, progress=False, callback=interrupt,
+            callback_every=7)
+    assert state.interrupted
+    assert load_checkpoint(tmp_path / "checkpoint.pt", device="cpu").step == 7
+
+
+def test_load_checkpoint_errors(tmp_path):
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        load_checkpoint(tmp_path / "missing.pt")
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+        load_checkpoint(bad)
+    train(recipe_config("fast", **TINY), tiny_data(), steps=1, out=tmp_path, device="cpu", progress=False)
+    with pytest.raises(CheckpointError, match="size=32, not size=16"):
+        load_checkpoint(tmp_path / "checkpoint.pt", expect=recipe_config("fast", size=16, **TINY))
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        recipe_config("fast", dataset="cifar")
+    with pytest.raises(ValueError, match="unknown recipe"):
+        recipe_config("slow")
+    with pytest.raises(ValueError, match="steps"):
+        fit(build(recipe_config("fast", **TINY), device="cpu"), tiny_data(), progress=False)
+
+
+# ----------------------------------------------------------------------------- command line
+
+def cli(*args, timeout=300):
+    env = dict(os.environ, BOOK_DEVICE="cpu")
+    return subprocess.run([sys.executable, "-m", "helpers.gan", *map(str, args)], capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def trained_cli(tmp_path_factory):
+    """A short CLI run (train 20 steps, then sample); shared by the CLI tests."""
+    out = tmp_path_factory.mktemp("cli")
+    run = cli("train", "--dataset", "digits", "--size", "32", "--recipe", "fast", "--steps", 20,
+              "--seed", 0, "--out", out / "run", "--no-eval", "--no-progress")
+    assert run.returncode == 0, run.stderr
+    samples = out / "samples.pt"
+    run2 = cli("sample", "--checkpoint", out / "run" / "checkpoint.pt", "-n", 64, "--seed", 0,
+               "--out", samples)
+    assert run2.returncode == 0, run2.stderr
+    return out
+
+
+def test_cli_train_sample_evaluate(trained_cli):
+    x = torch.load(trained_cli / "samples.pt", weights_only=True)
+    assert x.shape == (64, 1, 32, 32) and float(x.min()) >= 0 and float(x.max()) <= 1
+    run = cli("evaluate", trained_cli / "samples.pt")
+    assert run.returncode == 0, run.stderr
+    last = run.stdout.strip().splitlines()[-1]
+    assert last.startswith("FD=") and " coverage=" in last and " precision=" in last and " recall=" in last
+
+
+def test_cli_resume_matches_one_go(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    common = ("--dataset", "digits", "--size", "32", "--recipe", "fast", "--seed", 0, "--no-eval",
+              "--no-progress")
+    assert cli("train", *common, "--steps", 20, "--out", a).returncode == 0
+    assert cli("train", *common, "--steps", 10, "--out", b).returncode == 0
+    run = cli("train", *common, "--steps", 20, "--out", b, "--resume")
+    assert run.returncode == 0, run.stderr
+    ka = torch.load(a / "checkpoint.pt", weights_only=True)
+    kb = torch.load(b / "checkpoint.pt", weights_only=True)
+    for part in ("generator", "ema_generator", "discriminator"):
+        assert all(torch.equal(ka[part][k], kb[part][k]) for k in ka[part]), part
+
+
+def one_line_error(run):
+    lines = run.stderr.strip().splitlines()
+    assert run.returncode == 2, (run.returncode, run.stderr)
+    assert len(lines) == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    return lines[0]
+
+
+def test_cli_bad_input_exits_2_with_one_line(trained_cli, tmp_path):
+    ckpt = trained_cli / "run" / "checkpoint.pt"
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(ckpt.read_bytes()[:1000])
+    not_samples = tmp_path / "not_samples.pt"
+    torch.save({"a": 1}, not_samples)
+    wrong_shape = tmp_path / "wrong_shape.pt"
+    torch.save(torch.rand(5, 32, 32), wrong_shape)
+    cases = {
+        "no checkpoint": (("sample", "--checkpoint", tmp_path / "nope.pt", "-n", 5, "--out", tmp_path / "s.pt"),
+                          "no checkpoint"),
+        "corrupt": (("sample", "--checkpoint", corrupt, "-n", 5, "--out", tmp_path / "s.pt"),
+                    "not a readable checkpoint"),
+        "other size": (("sample", "--checkpoint", ckpt, "-n", 5, "--size", 16, "--out", tmp_path / "s.pt"),
+                       "not --size 16"),
+        "resume other size": (("train", "--size", 16, "--steps", 5, "--out", ckpt.parent, "--resume"),
+                              "size=32, not size=16"),
+        "resume missing": (("train", "--steps", 5, "--out", tmp_path / "empty", "--resume"), "no checkpoint"),
+        "exists": (("train", "--steps", 5, "--out", ckpt.parent), "already exists"),
+        "unknown dataset": (("train", "--dataset", "cifar", "--out", tmp_path / "x"), "invalid choice"),
+        "n zero": (("sample", "--checkpoint", ckpt, "-n", 0, "--out", tmp_path / "s.pt"), "at least 1"),
+        "n not a number": (("sample", "--checkpoint", ckpt, "-n", "many", "--out", tmp_path / "s.pt"),
+                           "positive whole number"),
+        "steps and seconds": (("train", "--steps", 5, "--seconds", 3, "--out", tmp_path / "x"),
+                              "not allowed with"),
+        "bad size": (("train", "--size", 28, "--out", tmp_path / "x"), "invalid choice"),
+        "negative seconds": (("train", "--seconds", "-1", "--out", tmp_path / "x"), "seconds"),
+        "no command": ((), "required"),
+        "evaluate missing": (("evaluate", tmp_path / "none.pt"), "no samples file"),
+        "evaluate corrupt": (("evaluate", corrupt), "not a readable"),
+        "evaluate not a tensor": (("evaluate", not_samples), "not a tensor"),
+        "evaluate wrong shape": (("evaluate", wrong_shape), "expected (N, 1, H, W)"),
+        "evaluate a checkpoint": (("evaluate", ckpt), "not a tensor"),
+        "bad device": (("sample", "--checkpoint", ckpt, "-n", 5, "--device", "tpu", "--out", tmp_path / "s.pt"),
+                       "not a device name"),
+    }
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4) as pool:  # each case is a fresh interpreter: overlap them
+        runs = dict(zip(cases, pool.map(lambda case: cli(*case[0]), cases.values())))
+    for name, (args, expected) in cases.items():
+        line = one_line_error(runs[name])
+        assert expected in line, f"{name}: {line}"
+    assert not (tmp_path / "s.pt").exists()
+
+
+def test_cli_mnist_without_files_is_one_clear_line(tmp_path):
+    line = one_line_error(cli("train", "--dataset", "mnist", "--steps", 1, "--out", tmp_path / "m",
+                              "--data-root", tmp_path / "nodata"))
+    assert "place the four uncompressed IDX files" in line
+
+
+def test_cli_ctrl_c_saves_a_checkpoint(tmp_path):
+    import signal
+
+    env = dict(os.environ, BOOK_DEVICE="cpu")
+    proc = subprocess.Popen([sys.executable, "-m", "helpers.gan", "train", "--seconds", "120", "--out",
+                             str(tmp_path / "run"), "--no-eval"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = ""
+    try:
+        while "GAN (fast)" not in seen:          # the progress bar appears when the loop starts
+            char = proc.stderr.read(1)
+            assert char, f"the run ended early: {seen}"
+            seen += char
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "checkpoint saved" in err
+    state = load_checkpoint(tmp_path / "run" / "checkpoint.pt", device="cpu")
+    assert state.step >= 0 and state.config.recipe == "fast"
+
+
+# ----------------------------------------------------------------------------- exercises, helpers
+
+def test_chapter_04_self_checks_accept_right_and_reject_wrong_answers():
+    from helpers.exercises import ch04
+
+    ch04.check_upsampled_size(64)
+    with pytest.raises(AssertionError, match="four"):
+        ch04.check_upsampled_size(32)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    ch04.check_generator_loss(lambda l: bce(l, torch.ones_like(l)))
+    with pytest.raises(AssertionError, match="not finite"):
+        ch04.check_generator_loss(lambda l: -torch.log(torch.sigmoid(l)).mean())
+    with pytest.raises(AssertionError, match="saturating"):
+        ch04.check_generator_loss(lambda l: torch.log(1 - torch.sigmoid(l)).mean())
+    ch04.check_hinge_loss(lambda r, f: torch.relu(1 - r).mean() + torch.relu(1 + f).mean())
+    with pytest.raises(AssertionError, match="swapped"):
+        ch04.check_hinge_loss(lambda r, f: torch.relu(1 + r).mean() + torch.relu(1 - f).mean())
+    ch04.check_ema_update(lambda e, m, d: [pe.lerp_(p, 1 - d) for pe, p in zip(e.parameters(), m.parameters())])
+    with pytest.raises(AssertionError, match="swapped"):
+        ch04.check_ema_update(lambda e, m, d: [pe.lerp_(p, d) for pe, p in zip(e.parameters(), m.parameters())])
+    ch04.check_slerp(gan.slerp)
+    with pytest.raises(AssertionError, match="lerp"):
+        ch04.check_slerp(lambda a, b, t: (1 - t) * a + t * b)
+
+
+def test_interpolation_keeps_the_norm_and_hits_the_ends():
+    g = torch.Generator().manual_seed(0)
+    z0, z1 = torch.randn(64, generator=g), torch.randn(64, generator=g)
+    path = gan.interpolate(z0, z1, steps=5)
+    assert path.shape == (5, 64)
+    assert torch.allclose(path[0], z0, atol=1e-5) and torch.allclose(path[-1], z1, atol=1e-5)
+    assert path[2].norm() > 0.9 * min(z0.norm(), z1.norm())
+    assert gan.interpolate(z0, z1, steps=3, mode="lerp")[1].norm() < 0.8 * z0.norm()
+
+
+def test_transposed_generator_at_init_has_more_checkerboard_power_than_resize():
+    from helpers.metrics import checkerboard_energy
+
+    torch.manual_seed(0)
+    t = sample(Generator(width=8), 128)
+    torch.manual_seed(0)
+    r = sample(Generator(width=8, upsample="resize"), 128)
+    assert checkerboard_energy(t) > 3 * checkerboard_energy(r)
+
+
+def test_live_view_draws_a_figure():
+    state = train(recipe_config("fast", **TINY), tiny_data(), steps=3, device="cpu", progress=False)
+    view = gan.LiveView(n_samples=4, nrow=4, display=False)
+    fig = view.figure(state)
+    assert len(fig.axes) == 2
+    view(state)
+
+
+def test_standing_statistics_for_the_ema_generator_are_deterministic_and_leave_rng_alone():
+    state = train(recipe_config("fast", **TINY), tiny_data(), steps=5, device="cpu", progress=False)
+    ema_bn = [m for m in state.ema_generator.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    raw_bn = [m for m in state.generator.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert not torch.equal(ema_bn[0].running_mean, raw_bn[0].running_mean)   # recomputed, not copied
+    before = [m.running_var.clone() for m in ema_bn]
+    rng = torch.get_rng_state()
+    gan.standing_batchnorm_(state.ema_generator, seed=state.config.seed)
+    assert all(torch.equal(b, m.running_var) for b, m in zip(before, ema_bn))
+    assert torch.equal(rng, torch.get_rng_state()) and ema_bn[0].momentum == 0.1
