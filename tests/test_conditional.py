@@ -1,0 +1,34 @@
+"""Per-class metrics of a class-conditional generator."""
+
+import pytest
+import torch
+
+from helpers.conditional import class_grid_labels, per_class_metrics
+from helpers.data import load_digits
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models: one thread avoids OpenMP threads waiting on a shared 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_real_digits_have_perfect_labels_and_wrong_labels_are_caught():
+    x, y = load_digits(size=16, split="train")
+    rows = per_class_metrics(x[:400], y[:400])
+    assert [r["class"] for r in rows] == list(range(10))
+    assert min(r["label accuracy"] for r in rows) > 0.9
+    shuffled = per_class_metrics(x[:400], (y[:400] + 1) % 10)     # every image asked for the wrong class
+    assert max(r["label accuracy"] for r in shuffled) < 0.1
+    assert sum(r["FD (class)"] for r in shuffled) > 2 * sum(r["FD (class)"] for r in rows)
+
+
+def test_labels_and_errors():
+    assert class_grid_labels(2, 3).tolist() == [0, 0, 1, 1, 2, 2]
+    with pytest.raises(ValueError, match="shape"):
+        per_class_metrics(torch.rand(4, 1, 8, 8), torch.zeros(3, dtype=torch.long))
+    with pytest.raises(ValueError, match="at least 2"):
+        per_class_metrics(torch.rand(4, 1, 8, 8), torch.zeros(4, dtype=torch.long))
