@@ -10,14 +10,6 @@ from helpers.aliasing import (UPSAMPLER_KINDS, band_limited_noise, equivariance_
                               power_spectrum, radial_profile, shift_sweep, upsample2_lowpass)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread avoids OpenMP threads waiting on a shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_fourier_shift_is_exact_for_band_limited_signals():
     x = band_limited_noise(2, 3, 16, seed=1)

@@ -9,14 +9,6 @@ from helpers.models import Generator
 from helpers.receptive_field import gradient_footprints
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread avoids OpenMP threads waiting on a shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_attention_rows_are_distributions_and_the_view_is_global():
     block = SelfAttention2d(16)

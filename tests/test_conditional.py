@@ -7,14 +7,6 @@ from helpers.conditional import class_grid_labels, per_class_metrics
 from helpers.data import load_digits
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread avoids OpenMP threads waiting on a shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_real_digits_have_perfect_labels_and_wrong_labels_are_caught():
     x, y = load_digits(size=16, split="train")

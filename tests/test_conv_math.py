@@ -18,14 +18,6 @@ from helpers.conv_math import (conv_matrix, conv_output_size, conv_transpose2d_g
                                conv_transpose2d_reference, conv_transpose_output_size, insert_zeros,
                                output_padding_for, overlap_counts)
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Hundreds of tiny convolutions: thread start-up would cost more than the work (20 ms vs 10 µs)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 PROPERTY = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ATOL = 1e-10  # everything below runs in float64

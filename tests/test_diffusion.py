@@ -7,14 +7,6 @@ from helpers.data import load_digits
 from helpers.diffusion import NoiseSchedule, TinyUNet, q_sample, sample, train_ddpm
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread avoids OpenMP threads waiting on a shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_schedule_and_forward_process():
     s = NoiseSchedule(100)

@@ -16,14 +16,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(g_width=4, d_width=4, latent_dim=8, batch_size=16, checkpoint_every=30)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread is faster than two OpenMP threads that wait for each other."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def tiny_data(n=40, size=32, seed=0):
     g = torch.Generator().manual_seed(seed)

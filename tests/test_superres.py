@@ -8,14 +8,6 @@ from helpers.superres import (SRNet, downscale, load_photos, random_patches, sup
                               upscale_bicubic)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread avoids OpenMP threads waiting on a shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_untrained_network_is_exactly_bicubic():
     lr = torch.rand(1, 1, 10, 12)
