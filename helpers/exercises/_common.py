@@ -10,6 +10,19 @@ def passed(message: str) -> None:
     print(f"✓ Correct: {message}")
 
 
+def answered(answer) -> bool:
+    """False (with a reminder printed) while an exercise's answer is still ``None``.
+
+    >>> answered(None)
+    Not answered yet: replace None with your answer and run the cell again.
+    False
+    """
+    if answer is None:
+        print("Not answered yet: replace None with your answer and run the cell again.")
+        return False
+    return True
+
+
 def require(condition: bool, message: str) -> None:
     """Raise ``AssertionError(message)`` unless ``condition`` holds.
 

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from helpers.conv_math import conv_transpose_output_size, output_padding_for, overlap_counts
+from helpers.exercises._common import answered as _answered
 from helpers.exercises._common import passed, require, require_tensor
 
 #: Exercise 1: a ConvTranspose2d with these settings gets a 7×7 feature map.
@@ -33,13 +34,6 @@ OVERLAP_CANDIDATES = ((3, 2), (4, 2), (5, 2), (6, 3), (3, 3), (5, 3), (2, 1))
 
 #: Exercise 5: a stride-2 convolution of an 8×8 input (k=3, p=1); its gradient is a transposed conv.
 GRADIENT_SETTINGS = dict(size=8, kernel_size=3, stride=2, padding=1)
-
-
-def _answered(answer) -> bool:
-    if answer is None:
-        print("Not answered yet: replace None with your answer and run the cell again.")
-        return False
-    return True
 
 
 # Each check returns True when the answer is right, None when there is no answer yet.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from helpers.exercises._common import answered as _answered
 from helpers.exercises._common import passed, require
 
 #: Exercise 1: a resize-convolution generator body, 4×4 → 8×8 → 16×16 → 32×32
@@ -30,13 +31,6 @@ LOWPASS_ERROR_LIMIT = 0.1
 #: Exercise 4: sizes of the toy projection discriminator.
 PROJECTION_FEATURES = 6
 PROJECTION_CLASSES = 4
-
-
-def _answered(answer) -> bool:
-    if answer is None:
-        print("Not answered yet: replace None with your answer and run the cell again.")
-        return False
-    return True
 
 
 def resize_stack_specs():
