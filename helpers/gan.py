@@ -724,9 +724,14 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated zip, pickle error, not a torch file, ...
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        text = str(exc).strip()
+        if text.startswith("Weights only load failed"):
+            # torch's message here is a long note about its weights_only default, not the cause
+            reason = "torch.load(weights_only=True) cannot read it as a file of tensors"
+        else:
+            reason = text.splitlines()[0][:160] if text else type(exc).__name__
         raise CheckpointError(f"{path} is not a readable checkpoint (corrupt or not written by "
-                              f"helpers.gan): {reason[:160]}") from exc
+                              f"helpers.gan): {reason}") from exc
     required = ("format", "config", "step", "generator", "discriminator", "opt_g", "opt_d", "rng")
     if not isinstance(ckpt, dict) or any(k not in ckpt for k in required):
         raise CheckpointError(f"{path} is not a helpers.gan checkpoint (keys {required} expected)")
