@@ -69,22 +69,14 @@ def transpose_args(draw, valid_only=True):
                                  dilation=dilation, groups=groups)
 
 
+@pytest.mark.parametrize("implementation", [conv_transpose2d_reference, conv_transpose2d_gather],
+                         ids=["scatter-reference", "gather"])
 @PROPERTY
 @given(transpose_args())
-def test_reference_equals_torch(args):
+def test_implementation_equals_torch(implementation, args):
     x, weight, bias, kw = args
     expected = F.conv_transpose2d(x, weight, bias, **kw)
-    got = conv_transpose2d_reference(x, weight, bias, **kw)
-    assert got.shape == expected.shape
-    assert torch.allclose(got, expected, atol=ATOL)
-
-
-@PROPERTY
-@given(transpose_args())
-def test_gather_equals_torch(args):
-    x, weight, bias, kw = args
-    expected = F.conv_transpose2d(x, weight, bias, **kw)
-    got = conv_transpose2d_gather(x, weight, bias, **kw)
+    got = implementation(x, weight, bias, **kw)
     assert got.shape == expected.shape
     assert torch.allclose(got, expected, atol=ATOL)
 
