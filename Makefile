@@ -1,6 +1,9 @@
 # The two commands a reader needs:
 #   make book   build the website into _build/html (warnings are errors)
-#   make test   unit tests, every notebook (nbval), the site build, clean-notebook check, browser test
+#   make test   every check: unit tests, every notebook (nbval), the site build, clean-notebook
+#               check, browser test; each notebook runs once (the site is built from nbval's run)
+# Both set themselves up on a fresh machine: system packages (npm, a CJK font, chromium for the
+# browser test) through .ci/setup_system.sh, Python packages into .venv/.
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 .DEFAULT_GOAL := help
@@ -9,36 +12,61 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CACHE := _build/.jupyter_cache
 # pip warns about every local index folder that lacks a package; those lines are noise.
 PIPQUIET := grep -v -E "is ignored: it is neither a file nor a directory" || true
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
+# The exact environment (requirements-lock.txt) is a Linux x86_64, Python 3.11 one; elsewhere
+# the portable requirements.txt is installed.
+REQUIREMENTS := $(shell if [ "$$(uname -s)-$$(uname -m)" = "Linux-x86_64" ] && \
+  $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; \
+  then echo requirements-lock.txt; else echo requirements.txt; fi)
 
-.PHONY: help install vendor book test unit notebooks clean-check site-test build clean
+.PHONY: help setup-book setup-test install vendor book test unit notebooks clean-check site-test \
+        build build-from-cache check-reused lock check-requirements
 
 help:
 	@echo "make book   - build the site into _build/html (creates .venv on first use)"
 	@echo "make test   - run every check: unit tests, notebooks, site build, browser test"
+	@echo "make lock   - regenerate requirements-lock.txt from requirements.txt (Linux, Python 3.11)"
+	@echo "make check-requirements - resolve requirements.txt for Linux, macOS and Windows, Python 3.10-3.12"
 
-$(STAMP): requirements.txt pyproject.toml
+# System packages first, so that a missing one stops the run in seconds, not after 20 minutes.
+setup-book:
+	@.ci/setup_system.sh npm fonts-noto-cjk
+
+setup-test:
+	@.ci/setup_system.sh npm fonts-noto-cjk chromium
+
+$(STAMP): $(REQUIREMENTS) pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10 or newer is needed"'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@echo "installing requirements into $(VENV) (first time: a few minutes)"
-	@$(BIN)/python -m pip install -q --upgrade pip 2>&1 | $(PIPQUIET)
-	@$(BIN)/python -m pip install -q -r requirements.txt 2>&1 | $(PIPQUIET)
-	@$(BIN)/python -m pip install -q --no-deps -e . 2>&1 | $(PIPQUIET)
+	@echo "installing $(REQUIREMENTS) into $(VENV) (first time: a few minutes)"
+	@start=$$(date +%s); \
+	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | $(PIPQUIET); \
+	$(BIN)/python -m pip install -q -r $(REQUIREMENTS) 2>&1 | $(PIPQUIET); \
+	$(BIN)/python -m pip install -q --no-deps -e . 2>&1 | $(PIPQUIET); \
+	echo "installed in $$(( $$(date +%s) - start )) s"
 	@$(BIN)/python -c "import torch, helpers, jupyter_book; print('torch', torch.__version__, '| helpers', helpers.__version__)"
 	@touch $(STAMP)
 
 install: $(STAMP)
 
-vendor:
+vendor: setup-book
 	@.ci/vendor_js.sh
 
-build: install vendor
-	@echo "building the book (executes every notebook)"
+# The build itself. `make book` empties the execution cache first, so every notebook runs
+# afresh in the build; `make test` fills the cache from its nbval run instead.
+build-from-cache: install vendor
+	@echo "building the book"
 	@rm -rf _build/html _build/.doctrees _build/jupyter_execute
 	@start=$$(date +%s); \
 	$(BIN)/jupyter-book build . -W --keep-going; \
 	echo "site built in $$(( $$(date +%s) - start )) s"
+
+build: install vendor
+	@rm -rf $(CACHE)
+	@$(MAKE) --no-print-directory build-from-cache
 
 book: build
 	@echo "open file://$(CURDIR)/_build/html/index.html"
@@ -55,9 +83,48 @@ notebooks: install vendor
 	@echo "== every notebook, top to bottom (nbval) =="
 	@$(BIN)/python .ci/run_notebooks.py $(NOTEBOOKS)
 
-site-test: install
+check-reused: install
+	@$(BIN)/python .ci/check_build_reused.py $(CACHE) $(NOTEBOOKS)
+
+site-test: install setup-test
 	@echo "== browser test of the built site =="
 	@$(BIN)/python -m pytest tests -q -m site -p no:cacheprovider
 
-test: clean-check unit notebooks build site-test
+# make test: the unit tests run on one core while nbval runs the notebooks (one thread each)
+# on the other; nbval's executions go into the cache, and the site is built from them.
+test: setup-test clean-check vendor
+	@rm -rf $(CACHE)
+	@mkdir -p _build
+	@start=$$(date +%s); \
+	echo "== unit tests (in the background, log in _build/unit.log) and every notebook (nbval) =="; \
+	( $(BIN)/python -m pytest tests helpers book/_ext --doctest-modules -q -m "not site" \
+	    -p no:cacheprovider > _build/unit.log 2>&1; echo $$? > _build/unit.rc ) & \
+	unit_pid=$$!; \
+	nb_rc=0; $(BIN)/python .ci/run_notebooks.py --cache $(CACHE) --json _build/notebook_times.json \
+	    $(NOTEBOOKS) || nb_rc=$$?; \
+	wait $$unit_pid || true; \
+	echo "== unit tests and docstring examples of helpers/ =="; tail -n 25 _build/unit.log; \
+	unit_rc=$$(cat _build/unit.rc); \
+	echo "unit + notebooks took $$(( $$(date +%s) - start )) s"; \
+	[ "$$unit_rc" = 0 ] || { echo "unit tests failed (exit $$unit_rc): see _build/unit.log" >&2; exit 1; }; \
+	[ "$$nb_rc" = 0 ] || { echo "a notebook failed under nbval (see above)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory build-from-cache
+	@$(MAKE) --no-print-directory check-reused
+	@$(MAKE) --no-print-directory site-test
 	@echo "make test: all checks passed"
+
+# requirements-lock.txt: what requirements.txt resolves to today, in a fresh venv
+# (Linux x86_64, Python 3.11: the build machines'). Commit the result.
+lock:
+	@tmp=$$(mktemp -d); \
+	$(PYTHON) -m venv $$tmp/venv; \
+	$$tmp/venv/bin/python -m pip install -q --upgrade pip 2>&1 | $(PIPQUIET); \
+	$$tmp/venv/bin/python -m pip install -q -r requirements.txt 2>&1 | $(PIPQUIET); \
+	{ echo "# The exact environment of the build machines (Linux x86_64, Python 3.11), installed by make."; \
+	  echo "# Generated by 'make lock' from requirements.txt on $$(date -u +%Y-%m-%d); do not edit by hand."; \
+	  $$tmp/venv/bin/python -m pip freeze --exclude-editable; } > requirements-lock.txt; \
+	rm -rf $$tmp; \
+	echo "wrote requirements-lock.txt ($$(grep -vc '^#' requirements-lock.txt) packages)"
+
+check-requirements:
+	@.ci/check_requirements.sh

@@ -1,21 +1,25 @@
-"""Chapter 04's benchmark: the tutorial DCGAN recipe against the book's fast recipe, side by side.
+"""Chapter 04's benchmark: recipes over equal seconds, a one-setting-at-a-time ablation, and EMA.
 
-    python benchmarks/gan_recipes.py                      # 2 seeds, 120 s of training per recipe
-    python benchmarks/gan_recipes.py --seeds 0 --seconds 60
-    python benchmarks/gan_recipes.py --ablation           # the fast recipe minus one ingredient at a time
+    python benchmarks/gan_recipes.py                 # everything (about 10 min at 18 steps/s)
+    python benchmarks/gan_recipes.py --quick         # a 1-minute smoke run, written to /tmp
 
-All runs of one seed train *interleaved* in one process — a slice of a
-couple of seconds for each run in turn — so that a machine whose load
-changes (a shared CPU) slows every run alike; only training time is
-counted, not the evaluations. Snapshots of each sampling generator are
-taken at fixed training times and evaluated at the end with
-``helpers.metrics.evaluate`` (1,000 samples against the test digits).
+Three parts, each on the CPU with one thread, writing one JSON file
+(``benchmarks/gan_recipes.json``) that chapter 04 renders as a recorded run:
 
-Printed: a table (recipe, steps/s, metric at 10/30/60/120 s), the time the
-fast recipe needs to reach the tutorial recipe's 120-s Fréchet distance
-(and the speed-up that implies), and the chapter's targets for the fast
-recipe at 60 s (median over seeds): 10/10 classes, precision and recall
-≥ 0.7, FD ≤ 1.5 × the floor of bicubic-upsampled real train digits.
+1. **Recipes over equal seconds.** The tutorial recipe and the fast recipe,
+   two seeds, trained *interleaved* in one process (a slice of two seconds
+   for each run in turn), so a machine whose load changes slows every run
+   alike. Snapshots of each sampling generator are taken at fixed training
+   times (the fast recipe often early on, the tutorial recipe at every mark)
+   and evaluated afterwards (1,000 samples, ``helpers.metrics.evaluate``).
+2. **Ablation.** The fast recipe with exactly one setting changed back to the
+   tutorial's, seed 0, all interleaved, equal seconds; plus the raw generator
+   of the fast run in place of its EMA copy (no extra training).
+3. **EMA at the chapter's step count.** The fast recipe for ``CHAPTER_STEPS``
+   steps on three seeds; FD of the raw and the EMA generator.
+
+The JSON holds the date, the commit, the CPU, torch's version, the machine
+speed (``.ci/machine_speed.py``'s probe) before and after, and the load average.
 """
 
 from __future__ import annotations
@@ -26,199 +30,189 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle threads sleep (measu
 
 import argparse  # noqa: E402
 import copy  # noqa: E402
+import datetime  # noqa: E402
 import json  # noqa: E402
-import statistics  # noqa: E402
+import platform  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
 from helpers.gan import build, build_models, fit, load_dataset, recipe_config, sample  # noqa: E402
 from helpers.metrics import evaluate, get_classifier  # noqa: E402
 
-MARKS = (10, 30, 60, 120)
+#: The number of steps chapter 04 trains the fast recipe for (its section 4.5).
+CHAPTER_STEPS = 1500
+OUT = ROOT / "benchmarks" / "gan_recipes.json"
 
-#: The ablation: the fast recipe with one ingredient changed back to the tutorial's choice.
+#: Part 2: one setting changed per row, to the tutorial recipe's value.
 ABLATIONS = {
     "fast": {},
-    "− spectral norm (BN in D)": dict(spectral=False, d_norm="batch"),
-    "− hinge (BCE loss)": dict(loss="bce"),
-    "− β1 = 0 (β1 = 0.5)": dict(beta1=0.5, beta2=0.999),
-    "− high lr (2e-4)": dict(lr_g=2e-4, lr_d=2e-4),
-    "− small widths (64)": dict(g_width=64, d_width=64, latent_dim=100),
-    "− channels_last": dict(channels_last=False),
-    "− batch 64 (128)": dict(batch_size=128),
+    "spectral=False": dict(spectral=False),
+    "loss=bce": dict(loss="bce"),
+    "beta1=0.5": dict(beta1=0.5),
+    "lr_g=2e-4": dict(lr_g=2e-4),
+    "lr_d=2e-4": dict(lr_d=2e-4),
+    "g_width=64": dict(g_width=64),
+    "d_width=64": dict(d_width=64),
 }
 
 
-def snapshot_times(limit: float, fine: bool) -> list[float]:
-    if not fine:
-        return [float(t) for t in MARKS if t <= limit]
-    times = list(range(1, 31)) + list(range(35, int(limit) + 1, 5))
-    return sorted({float(t) for t in times if t <= limit} | {float(t) for t in MARKS if t <= limit})
+def machine_speed() -> float:
+    sys.path.insert(0, str(ROOT / ".ci"))
+    from machine_speed import measure
+
+    return round(measure(), 2)
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "helpers", "benchmarks"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return out.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
 
 
 class Run:
-    def __init__(self, name, config, limit, fine):
-        self.name, self.config = name, config
+    """One GAN run trained in slices, with snapshots of its generators at fixed training times."""
+
+    def __init__(self, name, config, marks):
+        self.name, self.config, self.marks = name, config, sorted(marks)
         self.state = build(config, device="cpu")
-        self.times = snapshot_times(limit, fine)
-        self.limit = limit
-        self.snapshots = {}          # time → (sampler state_dict, raw generator state_dict, step)
+        self.snapshots = {}          # mark → (step, sampler state_dict, raw generator state_dict)
 
     @property
     def done(self):
-        return self.state.train_seconds >= self.limit
+        return len(self.snapshots) == len(self.marks)
 
     def advance(self, data, slice_s):
-        nxt = next((t for t in self.times if t not in self.snapshots), self.limit)
-        fit(self.state, data, seconds=max(min(slice_s, nxt - self.state.train_seconds), 1e-3), progress=False)
-        for t in self.times:
+        nxt = next(t for t in self.marks if t not in self.snapshots)
+        fit(self.state, data, seconds=max(min(slice_s, nxt - self.state.train_seconds), 1e-3),
+            progress=False)
+        for t in self.marks:
             if t not in self.snapshots and self.state.train_seconds >= t:
-                self.snapshots[t] = (copy.deepcopy(self.state.sampler.state_dict()),
-                                     copy.deepcopy(self.state.generator.state_dict()), self.state.step)
-
-    def evaluate(self, raw=False):
-        G, _ = build_models(self.config)
-        out = {}
-        for t, (ema_sd, raw_sd, step) in sorted(self.snapshots.items()):
-            G.load_state_dict(raw_sd if raw else ema_sd)
-            m = evaluate(sample(G, 1000, seed=0))
-            out[t] = dict(step=step, fd=m["fd"], floor=m["fd_floor"], classes=m["classes_covered"],
-                          precision=m["precision"], recall=m["recall"])
-        return out
+                s = self.state
+                self.snapshots[t] = (s.step, copy.deepcopy(s.sampler.state_dict()),
+                                     copy.deepcopy(s.generator.state_dict()))
 
 
-def train_interleaved(runs, data, slice_s):
-    from tqdm.auto import tqdm
-
-    total = sum(r.limit for r in runs)
-    bar = tqdm(total=total, unit="s", desc="training (interleaved)",
-               bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s [{elapsed}]")
+def interleave(runs, data, slice_s=2.0):
     while not all(r.done for r in runs):
         for r in runs:
             if not r.done:
-                before = r.state.train_seconds
                 r.advance(data, slice_s)
-                bar.update(min(r.state.train_seconds - before, max(total - bar.n, 0.0)))
-    bar.close()
 
 
-def fmt(m):
-    return f"{m['fd']:7.1f} ({m['classes']:2d}, {m['precision']:.2f}/{m['recall']:.2f})"
+def metrics_of(config, weights, n=1000) -> dict:
+    G, _ = build_models(config)
+    G.load_state_dict(weights)
+    m = evaluate(sample(G, n, seed=0))
+    return {"fd": round(m["fd"], 2), "fd_roundtrip": round(m["fd_roundtrip"], 2),
+            "classes": m["classes_covered"], "precision": round(m["precision"], 3),
+            "recall": round(m["recall"], 3), "density": round(m["density"], 3),
+            "coverage": round(m["knn_coverage"], 3)}
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--seeds", default="0,1", help="comma-separated seeds (default 0,1)")
-    p.add_argument("--seconds", type=float, default=120.0, help="training seconds per recipe (default 120)")
-    p.add_argument("--slice", type=float, default=2.0, help="seconds per turn when interleaving")
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
-    p.add_argument("--ablation", action="store_true", help="run the ablation table instead (60 s each)")
-    p.add_argument("--json", default=None, help="also write the results to this JSON file")
-    args = p.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    seeds = [int(s) for s in args.seeds.split(",")]
-    with open("/proc/loadavg") if Path("/proc/loadavg").exists() else open(os.devnull) as f:
-        load_before = f.read().split()[:3]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs; "
-          f"load average before: {' '.join(load_before) or 'n/a'}")
-    model, accuracy = get_classifier()
-    print(f"metric: digit classifier test accuracy {accuracy:.3f}; FD/classes/precision/recall on "
-          f"1000 samples (EMA generator where there is one)")
-    data = load_dataset("digits", 32)
-    results = {"seeds": seeds, "runs": {}}
-    t_start = time.time()
-    if args.ablation:
-        limit = min(args.seconds, 60.0)
-        for seed in seeds:
-            runs = [Run(name, recipe_config("fast", seed=seed, **over), limit, fine=False)
-                    for name, over in ABLATIONS.items()]
-            train_interleaved(runs, data, args.slice)
-            for r in runs:
-                results["runs"].setdefault(r.name, []).append(
-                    {"steps_per_s": r.state.step / r.state.train_seconds, "marks": r.evaluate()})
-            fast = runs[0]
-            results["runs"].setdefault("− EMA (raw generator)", []).append(
-                {"steps_per_s": fast.state.step / fast.state.train_seconds, "marks": fast.evaluate(raw=True)})
-        print_table(results, [t for t in MARKS if t <= limit], seeds)
-    else:
-        for seed in seeds:
-            runs = [Run("tutorial", recipe_config("tutorial", seed=seed), args.seconds, fine=False),
-                    Run("fast", recipe_config("fast", seed=seed), args.seconds, fine=True)]
-            train_interleaved(runs, data, args.slice)
-            for r in runs:
-                results["runs"].setdefault(r.name, []).append(
-                    {"steps_per_s": r.state.step / r.state.train_seconds, "marks": r.evaluate()})
-        print_table(results, [t for t in MARKS if t <= args.seconds], seeds)
-        print_speedup(results, seeds, args.seconds)
-        print_targets(results, seeds)
-    with open("/proc/loadavg") if Path("/proc/loadavg").exists() else open(os.devnull) as f:
-        load_after = f.read().split()[:3]
-    print(f"wall time {time.time() - t_start:.0f} s; load average after: {' '.join(load_after) or 'n/a'}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1, default=str))
+def part_recipes(data, seeds, seconds):
+    fast_marks = sorted({1, 2, 3, 5, 7, 10, 15, 20, 30, 40, seconds} - {t for t in range(1000) if t > seconds})
+    tutorial_marks = sorted({5, 10, 15, 20, 30, 40, seconds} - {t for t in range(1000) if t > seconds})
+    rows = []
+    for seed in seeds:
+        runs = [Run("tutorial", recipe_config("tutorial", seed=seed), tutorial_marks),
+                Run("fast", recipe_config("fast", seed=seed), fast_marks)]
+        interleave(runs, data)
+        for r in runs:
+            for t in r.marks:
+                step, weights, _ = r.snapshots[t]
+                rows.append({"recipe": r.name, "seed": seed, "seconds": t, "step": step,
+                             **metrics_of(r.config, weights)})
+            rows[-1]["steps_per_second"] = round(r.state.step / r.state.train_seconds, 2)
+            print(f"recipes: seed {seed} {r.name} done ({r.state.step} steps)", flush=True)
+    return rows
 
 
-def print_table(results, marks, seeds):
-    print()
-    print("metric at t s of training: FD (classes ≥5 %, precision/recall); lower FD is better")
-    head = f"| {'recipe':28s} | seed | steps/s | " + " | ".join(f"{f'{t} s':>29s}" for t in marks) + " |"
-    print(head)
-    print("|" + "---|" * (3 + len(marks)))
-    for name, per_seed in results["runs"].items():
-        for seed, r in zip(seeds, per_seed):
-            cells = [fmt(r["marks"][float(t)]) if float(t) in r["marks"] else "—" for t in marks]
-            print(f"| {name:28s} | {seed:4d} | {r['steps_per_s']:7.1f} | " + " | ".join(f"{c:>29s}" for c in cells) + " |")
-    any_run = next(iter(results["runs"].values()))[0]["marks"]
-    floor = next(iter(any_run.values()))["floor"]
-    print(f"FD floor (bicubic-upsampled real train digits, 1000 of them): {floor:.1f}")
+def part_ablation(data, seconds):
+    marks = sorted({5, 10, seconds} - {t for t in range(1000) if t > seconds})
+    runs = [Run(name, recipe_config("fast", seed=0, **change), marks) for name, change in ABLATIONS.items()]
+    interleave(runs, data)
+    rows = []
+    for r in runs:
+        for t in r.marks:
+            step, weights, raw = r.snapshots[t]
+            rows.append({"variant": r.name, "seconds": t, "step": step,
+                         "steps_per_second": round(r.state.step / r.state.train_seconds, 2),
+                         **metrics_of(r.config, weights)})
+            if r.name == "fast":
+                rows.append({"variant": "ema_decay=None (raw G of the fast run)", "seconds": t, "step": step,
+                             "steps_per_second": round(r.state.step / r.state.train_seconds, 2),
+                             **metrics_of(r.config, raw)})
+    print("ablation done", flush=True)
+    return rows
 
 
-def print_speedup(results, seeds, limit):
-    print()
-    for i, seed in enumerate(seeds):
-        tut = results["runs"]["tutorial"][i]["marks"]
-        fast = results["runs"]["fast"][i]["marks"]
-        t_end = max(tut)
-        goal = tut[t_end]["fd"]
-        reach = next((t for t, m in sorted(fast.items()) if m["fd"] <= goal), None)
-        if reach is None:
-            print(f"seed {seed}: the fast recipe did not reach the tutorial's {t_end:.0f}-s FD {goal:.1f} "
-                  f"within {limit:.0f} s")
-        else:
-            print(f"seed {seed}: tutorial FD after {t_end:.0f} s = {goal:.1f}; the fast recipe reached it after "
-                  f"{reach:.0f} s (first snapshot at or below it; snapshots every 1 s up to 30 s) "
-                  f"→ at least {t_end / reach:.1f}× faster")
-        results.setdefault("speedup", []).append(None if reach is None else t_end / reach)
+def part_ema(data, seeds, steps):
+    rows = []
+    for seed in seeds:
+        config = recipe_config("fast", seed=seed)
+        state = fit(build(config, device="cpu"), data, steps=steps, progress=False)
+        for which, model in (("EMA", state.ema_generator), ("raw", state.generator)):
+            rows.append({"seed": seed, "step": steps, "generator": which,
+                         **metrics_of(config, model.state_dict())})
+        print(f"ema: seed {seed} done", flush=True)
+    return rows
 
 
-def print_targets(results, seeds):
-    at = 60.0
-    rows = [r["marks"].get(at) for r in results["runs"]["fast"]]
-    if any(m is None for m in rows):
-        return
-    med = {k: statistics.median(m[k] for m in rows) for k in ("fd", "floor", "classes", "precision", "recall")}
-    print()
-    print(f"targets for the fast recipe at {at:.0f} s (median of {len(rows)} seed(s)):")
-    checks = [
-        ("10/10 classes", med["classes"] >= 10, f"{med['classes']:.0f}/10"),
-        ("precision ≥ 0.7", med["precision"] >= 0.7, f"{med['precision']:.3f}"),
-        ("recall ≥ 0.7", med["recall"] >= 0.7, f"{med['recall']:.3f}"),
-        ("FD ≤ 1.5 × floor", med["fd"] <= 1.5 * med["floor"],
-         f"{med['fd']:.1f} vs 1.5 × {med['floor']:.1f} = {1.5 * med['floor']:.1f} (ratio {med['fd'] / med['floor']:.2f})"),
-    ]
-    for name, ok, value in checks:
-        print(f"  {'PASS' if ok else 'MISS'}  {name}: {value}")
-    sp = [s for s in results.get("speedup", []) if s is not None]
-    if sp:
-        print(f"  {'PASS' if statistics.median(sp) >= 10 else 'MISS'}  ≥ 10× faster to the tutorial's "
-              f"120-s quality: median {statistics.median(sp):.1f}×")
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run, written to /tmp")
+    parser.add_argument("--out", default=None, help=f"JSON file (default {OUT})")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    quick = args.quick
+    out = Path(args.out) if args.out else (Path("/tmp/gan_recipes_quick.json") if quick else OUT)
+    started = time.perf_counter()
+    record = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+              "commit": commit(), "cpu": cpu_model(), "cpu_count": os.cpu_count(),
+              "torch": torch.__version__, "python": platform.python_version(), "threads": 1,
+              "quick": quick}
+    record["machine_speed_before"] = machine_speed()
+    record["load_average_before"] = [round(v, 2) for v in os.getloadavg()]
+    get_classifier()
+    data = load_dataset("digits", 32, "train")
+    floor = evaluate(data[0][:1000])           # not used as the floor; the floor comes from evaluate()
+    record["fd_floor"] = round(floor["fd_floor"], 2)
+    record["fd_floor_roundtrip"] = round(floor["fd_floor_roundtrip"], 2)
+    record["recipe_seconds"] = 6 if quick else 30
+    record["recipes"] = part_recipes(data, (0,) if quick else (0, 1), record["recipe_seconds"])
+    record["ablation_seconds"] = 3 if quick else 15
+    record["ablation"] = part_ablation(data, record["ablation_seconds"])
+    record["ema_steps"] = 40 if quick else CHAPTER_STEPS
+    record["ema"] = part_ema(data, (0,) if quick else (0, 1, 2), record["ema_steps"])
+    record["machine_speed_after"] = machine_speed()
+    record["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
+    record["wall_seconds"] = round(time.perf_counter() - started, 1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {out} ({record['wall_seconds']:.0f} s)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

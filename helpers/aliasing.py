@@ -278,18 +278,9 @@ def equivariance_error(model: nn.Module, x: torch.Tensor, shift: float, scale: i
     return float((a - b).pow(2).mean().sqrt() / b.pow(2).mean().sqrt().clamp_min(1e-12))
 
 
-def estimate_shift(reference: torch.Tensor, moved: torch.Tensor, max_shift: float = 4.0,
-                   step: float = 0.01, margin: int = 4) -> float:
-    """The horizontal shift ``d`` for which ``fourier_shift(reference, d)`` best matches ``moved``.
-
-    A brute-force search over ``[-max_shift, max_shift]`` in steps of
-    ``step`` (least squares on the interior).
-
-    >>> x = band_limited_noise(1, 1, 16)
-    >>> round(estimate_shift(x, fourier_shift(x, 1.3)), 2)
-    1.3
-    """
-    candidates = torch.arange(-max_shift, max_shift + step / 2, step, dtype=torch.float64)   # (K,)
+def _shift_errors(reference: torch.Tensor, target: torch.Tensor, candidates: torch.Tensor,
+                  margin: int) -> torch.Tensor:
+    """Least-squares error of ``fourier_shift(reference, d)`` against ``target`` for each candidate ``d``."""
     n = reference.shape[-1]
     freq = torch.fft.fftfreq(n, dtype=torch.float64)
     phase = torch.exp(-2j * math.pi * candidates[:, None] * freq[None, :])                   # (K, n)
@@ -298,9 +289,30 @@ def estimate_shift(reference: torch.Tensor, moved: torch.Tensor, max_shift: floa
     spec = torch.fft.fft(reference.to(torch.float64), dim=-1)                                # (..., H, n)
     shifted = torch.fft.ifft(spec[..., None, :] * phase, dim=-1).real                        # (..., H, K, n)
     shifted = shifted.movedim(-2, 0)                                                         # (K, ..., H, n)
+    return (_interior(shifted, margin) - target).pow(2).flatten(1).mean(dim=1)              # (K,)
+
+
+def estimate_shift(reference: torch.Tensor, moved: torch.Tensor, max_shift: float = 4.0,
+                   step: float = 0.01, margin: int = 4) -> float:
+    """The horizontal shift ``d`` for which ``fourier_shift(reference, d)`` best matches ``moved``.
+
+    A search over ``[-max_shift, max_shift]`` (least squares on the
+    interior): first on a coarse grid of ``10·step``, then in steps of
+    ``step`` around the best coarse candidate, which gives the same answer
+    as a full fine grid for the smooth error curves of shifted images, at a
+    tenth of the cost.
+
+    >>> x = band_limited_noise(1, 1, 16)
+    >>> round(estimate_shift(x, fourier_shift(x, 1.3)), 2)
+    1.3
+    """
     target = _interior(moved.to(torch.float64), margin)
-    err = (_interior(shifted, margin) - target).pow(2).flatten(1).mean(dim=1)               # (K,)
-    return float(candidates[int(err.argmin())])
+    coarse_step = 10 * step
+    coarse = torch.arange(-max_shift, max_shift + coarse_step / 2, coarse_step, dtype=torch.float64)
+    best = float(coarse[int(_shift_errors(reference, target, coarse, margin).argmin())])
+    fine = best + step * torch.arange(-10, 11, dtype=torch.float64)
+    fine = fine[(fine >= -max_shift - 1e-9) & (fine <= max_shift + 1e-9)]
+    return float(fine[int(_shift_errors(reference, target, fine, margin).argmin())])
 
 
 def shift_sweep(model: nn.Module, x: torch.Tensor, shifts, scale: int, margin: int = 4) -> dict:

@@ -18,16 +18,18 @@ from pathlib import Path
 SETUP_CELL_TEMPLATE = '''\
 # Setup: in Colab or a bare Jupyter, install the book's `helpers` package first.
 import importlib.util, subprocess, sys
-BOOK_REPO = "{url}"  # repository.url in _config.yml
+# BOOK_REPO is repository.url in _config.yml
+BOOK_REPO = "{url}"
 if importlib.util.find_spec("helpers") is None:
-    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "git+" + BOOK_REPO])'''
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q",
+                           "git+" + BOOK_REPO])'''
 
 
 def setup_cell_source(repo_url: str) -> str:
     """The text of the first code cell of every notebook.
 
-    >>> setup_cell_source("https://x.org/r").splitlines()[2]
-    'BOOK_REPO = "https://x.org/r"  # repository.url in _config.yml'
+    >>> setup_cell_source("https://x.org/r").splitlines()[3]
+    'BOOK_REPO = "https://x.org/r"'
     """
     if not re.fullmatch(r"https://[\w.-]+(/[\w.-]+)+", repo_url):
         raise ValueError(f"repo_url must be an https URL of a repository, got {repo_url!r}")

@@ -77,3 +77,40 @@ def per_class_metrics(images: torch.Tensor, labels: torch.Tensor, num_classes: i
             "FD floor (class)": round(frechet_distance(f_real, f_test[y_test == c]), 2),
         })
     return rows
+
+
+@torch.no_grad()
+def latent_label_balance(generator: torch.nn.Module, per_class: int = 64, seed: int = 0) -> dict:
+    """How much a conditional generator's first layer listens to ``z`` and how much to ``y``.
+
+    The chapter-04 generator adds a label embedding to the latent vector,
+    ``G(z + e(y))``. Returns a dict with
+
+    * ``norm ratio``: mean ``‖e(y)‖`` over the classes divided by the mean
+      ``‖z‖`` of ``z ~ N(0, I)`` (about ``√latent_dim``);
+    * ``z share``: of the variation of the first layer's output (``stem``,
+      the 4×4 map) over a grid of ``per_class`` latent vectors × all
+      labels, the share that changing ``z`` causes, ``var_z / (var_z + var_y)``
+      (0: the label alone decides; 1: the label is ignored).
+
+    >>> from helpers.models import Generator
+    >>> G = Generator(latent_dim=8, width=4, size=16, num_classes=3)
+    >>> b = latent_label_balance(G.eval(), per_class=16)
+    >>> sorted(b), 0.0 < b["z share"] < 1.0
+    (['norm ratio', 'z share'], True)
+    """
+    embed = getattr(generator, "embed", None)
+    if embed is None:
+        raise ValueError("the generator is not class-conditional (it has no label embedding `embed`)")
+    if per_class < 2:
+        raise ValueError(f"per_class must be at least 2, got {per_class}")
+    device = embed.weight.device
+    k, d = embed.weight.shape
+    z = torch.randn(per_class, d, generator=torch.Generator().manual_seed(seed)).to(device)
+    e = embed.weight                                                  # (K, d)
+    grid = (z[:, None, :] + e[None, :, :]).reshape(-1, d)             # (per_class·K, d): z_i + e(c)
+    h = generator.stem(grid[:, :, None, None]).reshape(per_class, k, -1).double()  # (per_class, K, features)
+    var_z = float(h.var(dim=0).sum(dim=-1).mean())                    # over z, label fixed
+    var_y = float(h.var(dim=1).sum(dim=-1).mean())                    # over labels, z fixed
+    return {"norm ratio": float(e.norm(dim=1).mean() / z.norm(dim=1).mean()),
+            "z share": var_z / (var_z + var_y)}

@@ -354,3 +354,58 @@ def overlap_counts(size, kernel_size, stride) -> torch.Tensor:
         return _overlap_1d(h, kh, sh)[:, None] * _overlap_1d(w, kw, sw)[None, :]
     return _overlap_1d(_check_int(size, "size", 1), _check_int(kernel_size, "kernel_size", 1),
                        _check_int(stride, "stride", 1))
+
+
+def stacked_overlap_counts(size: int, kernel_size: int, stride: int, layers: int = 1) -> torch.Tensor:
+    """Overlap counts after ``layers`` identical transposed convolutions with all-ones kernels (1-D).
+
+    The input is ``size`` ones; every layer is a transposed convolution with
+    kernel ``[1] * kernel_size``, the given ``stride``, no padding. Equal
+    weights isolate the *geometry* of the overlap: whatever pattern appears is
+    caused by uneven overlap alone, not by the weights. With ``layers=1`` this
+    is :func:`overlap_counts`.
+
+    >>> stacked_overlap_counts(3, 3, 2, layers=1).tolist()
+    [1, 1, 2, 1, 2, 1, 1]
+    >>> stacked_overlap_counts(2, 2, 2, layers=2).tolist()   # k = s: no overlap, ever
+    [1, 1, 1, 1, 1, 1, 1, 1]
+    """
+    layers = _check_int(layers, "layers", 1)
+    counts = torch.ones(_check_int(size, "size", 1), dtype=torch.long)
+    kernel_size = _check_int(kernel_size, "kernel_size", 1)
+    stride = _check_int(stride, "stride", 1)
+    for _ in range(layers):
+        out = torch.zeros((len(counts) - 1) * stride + kernel_size, dtype=torch.long)
+        for a in range(kernel_size):           # tap a of every stamp: out[u·s + a] += x[u]
+            out[a: a + (len(counts) - 1) * stride + 1: stride] += counts
+        counts = out
+    return counts
+
+
+#: Input length :func:`overlap_pattern` uses; its output's middle is far from both ends.
+PATTERN_INPUT = 64
+
+
+def overlap_pattern(kernel_size: int, stride: int, layers: int = 1) -> dict:
+    """The repeating pattern of :func:`stacked_overlap_counts` far from the borders.
+
+    Returns ``{"period", "low", "high", "window"}``: the smallest period of
+    the interior counts (1 = flat, no checkerboard), their minimum and
+    maximum, and one period of them (a list, starting at a multiple of
+    ``stride**layers`` in the middle of a long signal). A stack of ``L``
+    layers with stride ``s`` can repeat only every ``s**L`` pixels, so the
+    period divides ``s**L``.
+
+    >>> overlap_pattern(3, 2, 1)
+    {'period': 2, 'low': 1, 'high': 2, 'window': [2, 1]}
+    >>> overlap_pattern(4, 2, 3)['period'], overlap_pattern(3, 2, 3)['period']
+    (1, 8)
+    """
+    counts = stacked_overlap_counts(PATTERN_INPUT, kernel_size, stride, layers).tolist()
+    cycle = stride ** layers
+    start = (len(counts) // 2) // cycle * cycle
+    middle = counts[start: start + 2 * cycle]
+    period = next(p for p in range(1, cycle + 1) if cycle % p == 0
+                  and all(middle[i] == middle[i + p] for i in range(2 * cycle - p)))
+    window = middle[:period]
+    return {"period": period, "low": min(window), "high": max(window), "window": window}

@@ -12,9 +12,15 @@ Three pieces, each a few lines, as in the paper:
   convolutions** ``ConvTranspose2d(k=4, s=2, p=1)``, concatenating the skip
   connections.
 
-:func:`train_ddpm` minimises ``‖ε − ε_θ(x_t, t)‖²``; :func:`sample` runs the
-reverse (ancestral) chain from pure noise. Images are in [-1, 1], like the
-GAN's.
+:func:`train_ddpm` minimises ``‖ε − ε_θ(x_t, t)‖²`` (Algorithm 1 of the
+paper); :func:`reverse_step` is one step of Algorithm 2 and :func:`sample`
+runs the whole reverse (ancestral) chain from pure noise, optionally clipping
+the predicted clean image :func:`predict_x0` to [-1, 1] at every step
+(``clip_denoised``). Images are in [-1, 1], like the GAN's.
+
+Index convention: Python counts the steps from 0, so the code's ``t`` is the
+paper's ``t + 1`` (``alpha_bars[0]`` is the paper's ``ᾱ_1``), and the last
+reverse step, ``t = 0``, adds no noise.
 
 >>> import torch
 >>> from helpers.diffusion import NoiseSchedule, TinyUNet, q_sample, sample
@@ -232,15 +238,71 @@ def train_ddpm(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedule, 
     return history
 
 
+def predict_x0(x_t: torch.Tensor, eps: torch.Tensor, alpha_bar: torch.Tensor) -> torch.Tensor:
+    """The clean image implied by a noise prediction: ``x̂_0 = (x_t − √(1−ᾱ_t) ε) / √ᾱ_t``.
+
+    It inverts :func:`q_sample` for a known ``ε``:
+
+    >>> s = NoiseSchedule(10)
+    >>> x0, eps = torch.rand(2, 1, 4, 4), torch.randn(2, 1, 4, 4)
+    >>> xt = q_sample(x0, torch.tensor([7, 7]), eps, s)
+    >>> bool(torch.allclose(predict_x0(xt, eps, s.alpha_bars[7]), x0, atol=1e-4))
+    True
+    """
+    return (x_t - (1 - alpha_bar).sqrt() * eps) / alpha_bar.sqrt()
+
+
+@torch.no_grad()
+def reverse_step(model: nn.Module, x: torch.Tensor, t: int, schedule: NoiseSchedule,
+                 noise: torch.Tensor | None = None, clip_denoised: bool = False) -> torch.Tensor:
+    """One step of the reverse process (Ho et al. 2020, Algorithm 2): ``x_t → x_{t−1}``.
+
+    The code counts steps from 0: its ``t`` is the paper's ``t + 1``, so
+    ``t = 0`` is the last step and adds no noise. Without clipping, the mean
+    is the paper's ``(x_t − β_t/√(1−ᾱ_t) · ε_θ) / √α_t``. With
+    ``clip_denoised`` the same mean is written through the predicted clean
+    image, ``μ = c₀ · clip(x̂_0, −1, 1) + c_t · x_t`` with
+    ``c₀ = √ᾱ_{t−1} β_t / (1−ᾱ_t)`` and ``c_t = √α_t (1−ᾱ_{t−1}) / (1−ᾱ_t)``
+    (the posterior mean of ``q(x_{t−1} | x_t, x_0)``), which keeps a bad
+    noise prediction from throwing ``x`` out of the data range. The noise
+    added is ``σ_t · noise`` with ``σ_t² = β_t (1−ᾱ_{t−1}) / (1−ᾱ_t)``.
+
+    >>> s = NoiseSchedule(5)
+    >>> reverse_step(TinyUNet(8, base=8), torch.randn(2, 1, 8, 8), 0, s).shape
+    torch.Size([2, 1, 8, 8])
+    """
+    if not 0 <= t < schedule.steps:
+        raise ValueError(f"t must be in 0 … {schedule.steps - 1}, got {t}")
+    s = schedule
+    tt = torch.full((x.shape[0],), t, device=x.device, dtype=torch.long)
+    eps = model(x, tt)
+    beta, alpha, abar = s.betas[t], s.alphas[t], s.alpha_bars[t]
+    abar_prev = s.alpha_bars[t - 1] if t > 0 else torch.ones((), device=abar.device)
+    if clip_denoised:
+        x0 = predict_x0(x, eps, abar).clamp(-1.0, 1.0)
+        mean = (abar_prev.sqrt() * beta * x0 + alpha.sqrt() * (1 - abar_prev) * x) / (1 - abar)
+    else:
+        mean = (x - beta / (1 - abar).sqrt() * eps) / alpha.sqrt()
+    if t == 0:
+        return mean
+    if noise is None:
+        noise = torch.randn_like(x)
+    var = beta * (1 - abar_prev) / (1 - abar)
+    return mean + var.sqrt() * noise
+
+
 @torch.no_grad()
 def sample(model: nn.Module, schedule: NoiseSchedule, n: int, size: int | None = None, channels: int = 1,
-           seed: int = 0, batch_size: int = 500, return_trajectory: bool = False):
-    """Ancestral DDPM sampling: start from ``N(0, I)``, denoise ``steps`` times.
+           seed: int = 0, batch_size: int = 500, return_trajectory: bool = False,
+           clip_denoised: bool = False):
+    """Ancestral DDPM sampling: start from ``N(0, I)``, apply :func:`reverse_step` ``steps`` times.
 
     ``x_{t−1} = (x_t − β_t/√(1−ᾱ_t) · ε_θ) / √α_t + σ_t z`` with
-    ``σ_t² = β_t (1−ᾱ_{t−1}) / (1−ᾱ_t)``. Returns ``(n, C, size, size)``
-    in [-1, 1]; with ``return_trajectory`` also a list of the first
-    sample's ``x_t`` at 8 evenly spaced steps.
+    ``σ_t² = β_t (1−ᾱ_{t−1}) / (1−ᾱ_t)``; with ``clip_denoised`` the
+    predicted clean image is clipped to [−1, 1] at every step (see
+    :func:`reverse_step`). Returns ``(n, C, size, size)`` in [-1, 1]; with
+    ``return_trajectory`` also a list of the first sample's ``x_t`` at 8
+    evenly spaced steps.
 
     >>> sample(TinyUNet(8, base=8), NoiseSchedule(3), n=3, size=8).shape
     torch.Size([3, 1, 8, 8])
@@ -256,15 +318,8 @@ def sample(model: nn.Module, schedule: NoiseSchedule, n: int, size: int | None =
         m = min(batch_size, n - start)
         x = torch.randn(m, channels, size, size, generator=gen).to(device)
         for t in range(s.steps - 1, -1, -1):
-            tt = torch.full((m,), t, device=device, dtype=torch.long)
-            eps = model(x, tt)
-            beta, alpha, abar = s.betas[t], s.alphas[t], s.alpha_bars[t]
-            mean = (x - beta / (1 - abar).sqrt() * eps) / alpha.sqrt()
-            if t > 0:
-                var = beta * (1 - s.alpha_bars[t - 1]) / (1 - abar)
-                x = mean + var.sqrt() * torch.randn(x.shape, generator=gen).to(device)
-            else:
-                x = mean
+            noise = torch.randn(x.shape, generator=gen).to(device) if t > 0 else None
+            x = reverse_step(model, x, t, s, noise=noise, clip_denoised=clip_denoised)
             if return_trajectory and start == 0 and t in keep:
                 trajectory.append(x[:1].clamp(-1, 1).cpu())
         outs.append(x.clamp(-1, 1).cpu())

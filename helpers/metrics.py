@@ -20,6 +20,10 @@ held-out test split. Samples of any size are first area-downsampled to
   *precise* when it falls inside the k-NN ball of some real feature
   vector; a real image is *recalled* when it falls inside the k-NN ball of
   some sample. Precision measures fidelity, recall diversity.
+* **Density and coverage** (Naeem et al. 2020, k = 5): the same idea with
+  balls around the real features only, so that outliers cannot inflate
+  them (:func:`density_coverage`).
+* A **bootstrap interval** for the FD (:func:`fd_bootstrap`, :func:`fd_interval`).
 
 >>> import torch
 >>> from helpers.data import load_digits
@@ -236,24 +240,48 @@ def class_coverage(labels: torch.Tensor, num_classes: int = NUM_CLASSES,
     return int((fractions >= threshold).sum()), fractions
 
 
+def reference_subset(n: int) -> torch.Tensor:
+    """Indices of the ``n`` training digits (at most 1,347) every floor is computed on.
+
+    One fixed subset, so :func:`evaluate`'s ``fd_floor`` and :func:`calibration`'s
+    bicubic row are the same number.
+
+    >>> reference_subset(3).tolist() == reference_subset(1000)[:3].tolist()
+    True
+    """
+    x_train, _ = load_digits(split="train")
+    count = min(int(n), x_train.shape[0])
+    return torch.randperm(x_train.shape[0], generator=torch.Generator().manual_seed(0))[:count]
+
+
+def _test_features(size: int) -> dict:
+    key = ("test", size)
+    if key not in _CACHE:
+        x_test, _ = load_digits(split="test")
+        f_test, _ = classify(x_test)
+        if size != METRIC_SIZE:
+            f_rt, _ = classify(resize_images(x_test, size, mode="bicubic"))   # the training data's path
+        else:
+            f_rt = f_test
+        _CACHE[key] = {"test": f_test, "test_roundtrip": f_rt}
+    return _CACHE[key]
+
+
 def _reference(size: int, n: int) -> dict:
     """Test features and the floors for samples of side ``size``, compared at ``n`` samples."""
     key = ("reference", size, n)
     if key not in _CACHE:
-        x_test, _ = load_digits(split="test")
-        f_test, _ = classify(x_test)
+        tests = _test_features(size)
         x_train, _ = load_digits(split="train")
-        count = min(n, x_train.shape[0])
-        pick = torch.randperm(x_train.shape[0], generator=torch.Generator().manual_seed(0))[:count]
-        raw = x_train[pick]
+        raw = x_train[reference_subset(n)]
         f_raw, _ = classify(raw)
         if size != METRIC_SIZE:
-            upsampled = resize_images(raw, size, mode="bicubic")          # what the GAN trains on
-            f_up, _ = classify(upsampled)
+            f_up, _ = classify(resize_images(raw, size, mode="bicubic"))  # what the GAN trains on
         else:
             f_up = f_raw
-        _CACHE[key] = {"test": f_test, "fd_train": frechet_distance(f_raw, f_test),
-                       "fd_floor": frechet_distance(f_up, f_test)}
+        _CACHE[key] = {**tests, "fd_train": frechet_distance(f_raw, tests["test"]),
+                       "fd_floor": frechet_distance(f_up, tests["test"]),
+                       "fd_floor_roundtrip": frechet_distance(f_up, tests["test_roundtrip"])}
     return _CACHE[key]
 
 
@@ -261,10 +289,14 @@ def evaluate(images: torch.Tensor, k: int = K_NEIGHBOURS) -> dict:
     """All the metrics of a batch of samples ``(N, 1, H, W)`` in [0, 1] against the test digits.
 
     Returns a dict: ``n``, ``fd``, ``fd_floor`` (bicubic-upsampled train
-    digits of the same size and count), ``fd_train`` (raw 8×8 train
-    digits), ``classes_covered`` (0…10), ``coverage`` (= classes_covered
-    / 10), ``class_fractions`` (list of 10), ``precision``, ``recall``,
-    ``k``, ``classifier_accuracy``.
+    digits of the same size and count, :func:`reference_subset`),
+    ``fd_train`` (raw 8×8 train digits), ``fd_roundtrip`` and
+    ``fd_floor_roundtrip`` (the same two FDs against test digits sent
+    through the training data's round trip: bicubic to the samples' size,
+    then area to 8×8), ``classes_covered`` (0…10), ``coverage`` (=
+    classes_covered / 10), ``class_fractions`` (list of 10), ``precision``,
+    ``recall``, ``k``, ``density`` and ``knn_coverage`` (Naeem et al. 2020,
+    with ``DC_NEIGHBOURS`` neighbours), ``classifier_accuracy``.
     """
     images = _as_images(images)
     _, accuracy = get_classifier()
@@ -272,19 +304,111 @@ def evaluate(images: torch.Tensor, k: int = K_NEIGHBOURS) -> dict:
     ref = _reference(images.shape[-1], images.shape[0])
     covered, fractions = class_coverage(labels)
     precision, recall = knn_precision_recall(ref["test"], feats, k)
+    density, knn_cov = density_coverage(ref["test"], feats)
     return {
         "n": images.shape[0],
         "fd": frechet_distance(feats, ref["test"]),
         "fd_floor": ref["fd_floor"],
         "fd_train": ref["fd_train"],
+        "fd_roundtrip": frechet_distance(feats, ref["test_roundtrip"]),
+        "fd_floor_roundtrip": ref["fd_floor_roundtrip"],
         "classes_covered": covered,
         "coverage": covered / NUM_CLASSES,
         "class_fractions": [round(float(f), 4) for f in fractions],
         "precision": precision,
         "recall": recall,
         "k": k,
+        "density": density,
+        "knn_coverage": knn_cov,
         "classifier_accuracy": accuracy,
     }
+
+
+def fd_bootstrap(features_a: torch.Tensor, features_b: torch.Tensor, n_boot: int = 200,
+                 level: float = 0.95, seed: int = 0) -> dict:
+    """A bootstrap interval for the Fréchet distance between two feature sets.
+
+    Both sets are resampled with replacement ``n_boot`` times. A resampled
+    set holds duplicates (about 37 % of its rows), which biases the FD
+    upwards, so the percentile interval is shifted by the bootstrap's own
+    estimate of that bias, ``mean(FD*) − FD`` (a bias-corrected percentile
+    interval). Returns ``fd``, ``low``, ``high``, ``bias``, ``n_boot``. The
+    caller's random state is untouched (a private generator).
+
+    >>> a = torch.randn(300, 4, generator=torch.Generator().manual_seed(0))
+    >>> b = torch.randn(300, 4, generator=torch.Generator().manual_seed(1)) + 0.5
+    >>> r = fd_bootstrap(a, b, n_boot=50)
+    >>> r["low"] < r["fd"] < r["high"], round(r["fd"], 2)
+    (True, 1.14)
+    """
+    a = torch.as_tensor(features_a, dtype=torch.float64)
+    b = torch.as_tensor(features_b, dtype=torch.float64)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 10:
+        raise ValueError(f"n_boot must be an int >= 10, got {n_boot!r}")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    fd = frechet_distance(a, b)
+    g = torch.Generator().manual_seed(seed)
+    reps = []
+    for _ in range(n_boot):
+        ia = torch.randint(a.shape[0], (a.shape[0],), generator=g)
+        ib = torch.randint(b.shape[0], (b.shape[0],), generator=g)
+        reps.append(frechet_distance(a[ia], b[ib]))
+    reps = np.asarray(reps)
+    bias = float(reps.mean() - fd)
+    lo, hi = np.quantile(reps, [(1 - level) / 2, (1 + level) / 2])
+    return {"fd": fd, "low": max(float(lo) - bias, 0.0), "high": float(hi) - bias, "bias": bias,
+            "n_boot": n_boot}
+
+
+def fd_interval(images: torch.Tensor, n_boot: int = 200, level: float = 0.95, seed: int = 0,
+                roundtrip: bool = False) -> dict:
+    """:func:`fd_bootstrap` of samples ``(N, 1, H, W)`` against the test digits (or their round trip).
+
+    >>> from helpers.data import load_digits
+    >>> r = fd_interval(load_digits(split="train")[0][:300], n_boot=20)
+    >>> r["low"] <= r["fd"] <= r["high"]
+    True
+    """
+    images = _as_images(images)
+    feats, _ = classify(images)
+    ref = _test_features(images.shape[-1])
+    return fd_bootstrap(feats, ref["test_roundtrip" if roundtrip else "test"], n_boot, level, seed)
+
+
+#: Neighbours for density and coverage (Naeem et al. 2020 use k = 5).
+DC_NEIGHBOURS = 5
+
+
+def density_coverage(real: torch.Tensor, fake: torch.Tensor, k: int = DC_NEIGHBOURS) -> tuple[float, float]:
+    """Density and coverage (Naeem et al. 2020) of feature sets ``(N, d)``.
+
+    Both use only balls around the *real* rows (radius: distance to the k-th
+    nearest real neighbour), so outliers among the samples cannot inflate
+    them. **Density**: the average number of real balls a sample falls in,
+    divided by k (about 1 when samples are distributed like the real data;
+    it is not capped at 1, and a few large balls around real outliers barely
+    move it, unlike precision). **Coverage**: the share of real rows whose
+    ball holds at least one sample (diversity, bounded by 1).
+
+    >>> r = torch.randn(400, 2, generator=torch.Generator().manual_seed(0))
+    >>> d, c = density_coverage(r, r)
+    >>> d > 1.0, c
+    (True, 1.0)
+    """
+    real = torch.as_tensor(real, dtype=torch.float64)
+    fake = torch.as_tensor(fake, dtype=torch.float64)
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a positive int, got {k!r}")
+    if real.dim() != 2 or fake.dim() != 2 or real.shape[1] != fake.shape[1]:
+        raise ValueError(f"features must be (N, d) and (M, d), got {tuple(real.shape)} and {tuple(fake.shape)}")
+    if real.shape[0] <= k or fake.shape[0] < 1:
+        raise ValueError(f"need more than k={k} real rows and at least one fake row")
+    radius = _kth_radius(real, k)                                  # (N,)
+    inside = torch.cdist(fake, real) <= radius[None, :]            # (M, N)
+    density = inside.double().sum() / (k * fake.shape[0])
+    coverage = inside.any(dim=0).double().mean()
+    return float(density), float(coverage)
 
 
 def format_metrics(m: dict) -> str:
@@ -300,22 +424,28 @@ def format_metrics(m: dict) -> str:
 def calibration(size: int = 32, n: int = 1000, seed: int = 0) -> list[dict]:
     """The metric on reference sets, to read a GAN's numbers against (rows of a table).
 
-    Rows: raw train digits (the floor), bicubic-upsampled train digits (the
-    GAN's target), uniform noise, a single class, half of the classes; all
-    but noise drawn from the train split, ``n`` images each (with repeats
-    when a set is smaller), at side ``size``.
+    Rows: raw train digits (the floor of sampling alone), bicubic-upsampled
+    train digits (the GAN's training data; the same :func:`reference_subset`
+    as :func:`evaluate`'s ``fd_floor``, so the two agree exactly), uniform
+    noise, a single class, half of the classes; all but noise drawn from the
+    train split, ``n`` images each (with repeats when a set is smaller), at
+    side ``size``. Columns: FD, FD against the round-tripped test digits,
+    classes, precision, recall, density, coverage (k-NN).
     """
     g = torch.Generator().manual_seed(seed)
     x8, y = load_digits(split="train")
     x_up = resize_images(x8, size, mode="bicubic") if size != METRIC_SIZE else x8
+    subset = reference_subset(n)
 
     def pick(mask):
         idx = torch.nonzero(mask).flatten()
         return idx[torch.randint(len(idx), (n,), generator=g)] if len(idx) < n else idx[torch.randperm(len(idx), generator=g)[:n]]
 
+    if len(subset) < n:                                              # fewer digits than n: repeat
+        subset = torch.cat([subset, subset[torch.randint(len(subset), (n - len(subset),), generator=g)]])
     sets = [
-        ("train digits, 8×8 (floor)", x8[pick(torch.ones_like(y, dtype=torch.bool))]),
-        (f"train digits, bicubic {size}×{size}", x_up[pick(torch.ones_like(y, dtype=torch.bool))]),
+        ("train digits, 8×8", x8[subset]),
+        (f"train digits, bicubic {size}×{size} (floor)", x_up[subset]),
         ("uniform noise", torch.rand(n, 1, size, size, generator=g)),
         ("one class (all 3s)", x_up[pick(y == 3)]),
         ("half the classes (0–4)", x_up[pick(y < 5)]),
@@ -323,8 +453,10 @@ def calibration(size: int = 32, n: int = 1000, seed: int = 0) -> list[dict]:
     rows = []
     for name, images in sets:
         m = evaluate(images)
-        rows.append({"reference set": name, "FD": round(m["fd"], 2), "classes": m["classes_covered"],
-                     "precision": round(m["precision"], 3), "recall": round(m["recall"], 3)})
+        rows.append({"reference set": name, "FD": round(m["fd"], 2),
+                     "FD (round trip)": round(m["fd_roundtrip"], 2), "classes": m["classes_covered"],
+                     "precision": round(m["precision"], 3), "recall": round(m["recall"], 3),
+                     "density": round(m["density"], 3), "coverage": round(m["knn_coverage"], 3)})
     return rows
 
 

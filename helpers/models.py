@@ -323,3 +323,65 @@ def format_table(rows: list[dict]) -> str:
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(str(r[k]) for k in keys) + " |" for r in rows]
     return "\n".join(lines)
+
+
+class MLPGenerator(nn.Module):
+    """A small fully connected generator for 2-D toy data: ``z (N, latent_dim) → points (N, 2)``.
+
+    Takes (and refuses) ``y`` like :class:`Generator`, so the chapter-04
+    training step (:func:`helpers.gan.d_step`, :func:`helpers.gan.g_step`)
+    runs on it unchanged.
+
+    >>> MLPGenerator(latent_dim=4)(torch.zeros(3, 4)).shape
+    torch.Size([3, 2])
+    """
+
+    def __init__(self, latent_dim: int = 8, hidden: int = 128, out_dim: int = 2):
+        super().__init__()
+        self.latent_dim = _check_positive_int(latent_dim, "latent_dim")
+        hidden = _check_positive_int(hidden, "hidden")
+        self.num_classes = None
+        self.net = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
+                                 nn.ReLU(), nn.Linear(hidden, _check_positive_int(out_dim, "out_dim")))
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        _check_label(y, None, z.shape[0], "generator")
+        return self.net(z)
+
+
+class MLPDiscriminator(nn.Module):
+    """A small fully connected discriminator for 2-D toy data: ``points (N, 2) → logits (N,)``.
+
+    >>> MLPDiscriminator()(torch.zeros(3, 2)).shape
+    torch.Size([3])
+    """
+
+    def __init__(self, in_dim: int = 2, hidden: int = 128, spectral: bool = False):
+        super().__init__()
+        hidden = _check_positive_int(hidden, "hidden")
+        wrap = _spectral_norm if spectral else (lambda m: m)
+        self.num_classes = None
+        self.net = nn.Sequential(wrap(nn.Linear(_check_positive_int(in_dim, "in_dim"), hidden)),
+                                 nn.LeakyReLU(0.2), wrap(nn.Linear(hidden, hidden)), nn.LeakyReLU(0.2),
+                                 wrap(nn.Linear(hidden, 1)))
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        _check_label(y, None, x.shape[0], "discriminator")
+        return self.net(x)[:, 0]
+
+
+def html_table(rows: list[dict]) -> str:
+    """An HTML ``<table>`` of a list of dicts (same keys), cells escaped; for HTML outputs.
+
+    >>> html_table([{"a": 1, "b": "<x>"}])
+    '<table class="table"><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td>1</td><td>&lt;x&gt;</td></tr></tbody></table>'
+    """
+    import html
+
+    if not rows:
+        return ""
+    keys = list(rows[0])
+    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in keys)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(k, '')))}</td>" for k in keys) + "</tr>"
+                   for r in rows)
+    return f'<table class="table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'

@@ -171,10 +171,15 @@ def show_kernels(weight, title: str | None = None, ncol: int = 8, cmap: str = "R
 
 
 def plot_history(history: dict, keys=None, logy: bool = False, title: str | None = None, ax=None,
-                 xlabel: str = "epoch"):
+                 xlabel: str = "epoch", labels: dict | None = None):
     """Plot the lists in a history dict (as returned by ``helpers.training.fit``).
 
-    >>> ax = plot_history({"train_loss": [1.0, 0.5, 0.2]}, logy=True)
+    ``labels`` maps a key to its legend text (e.g. ``{"val_loss": "test loss"}``
+    when the "validation" set is the test set); other keys are shown as they are.
+
+    >>> ax = plot_history({"train_loss": [1.0, 0.5, 0.2]}, logy=True, labels={"train_loss": "training"})
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['training']
     """
     import matplotlib.pyplot as plt
 
@@ -184,13 +189,23 @@ def plot_history(history: dict, keys=None, logy: bool = False, title: str | None
     missing = [k for k in keys if k not in history]
     if missing:
         raise KeyError(f"history has no {missing}; it has {sorted(history)}")
+    unknown = sorted(set(labels or {}) - set(keys))
+    if unknown:
+        raise KeyError(f"labels name {unknown}, which are not plotted; plotted: {keys}")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
-    for k in keys:
+    from matplotlib.ticker import MaxNLocator
+
+    # marker and line style differ per curve, so the curves stay apart in grey too
+    styles = [("o", "-"), ("s", "--"), ("^", ":"), ("D", "-.")]
+    for i, k in enumerate(keys):
         values = history[k]
-        ax.plot(range(1, len(values) + 1), values, label=k, marker="o" if len(values) < 30 else None)
+        marker, linestyle = styles[i % len(styles)]
+        ax.plot(range(1, len(values) + 1), values, label=(labels or {}).get(k, k),
+                marker=marker if len(values) < 30 else None, linestyle=linestyle)
     if logy:
         ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # whole epochs / steps
     ax.set_xlabel(xlabel)
     ax.set_ylabel("value")
     ax.legend()

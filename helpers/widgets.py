@@ -1,14 +1,19 @@
-"""Interactive figures: the transposed-convolution size calculator of chapter 02.
+"""Interactive figures of chapter 02: the transposed-convolution size calculator and the overlap explorer.
 
-The logic is split in three so that it can be tested without a browser:
+Both work with no Python kernel (on the static website as in Jupyter and
+Colab): they are :func:`helpers.interactive.computed_figure` outputs whose
+inline JavaScript repeats, in the browser, the arithmetic of the Python
+functions here, which the tests check against PyTorch:
 
-* :func:`transposed_conv_grid` — pure arithmetic: the output size, how many
-  stamps land on each output pixel, which pixels one input pixel stamps;
-* :func:`size_calculator_figure` — draws that as input and output grids with
-  matplotlib (this is also the static figure of the website);
-* :func:`size_calculator` — a thin ipywidgets wrapper: sliders that redraw the
-  figure. On the website the sliders show the state saved by the build (a
-  static page has no Python kernel to redraw).
+* :func:`transposed_conv_grid` — the output size, how many stamps land on each
+  output pixel, which pixels one input pixel stamps;
+* :func:`size_calculator_figure` — the same as a static matplotlib figure;
+* :func:`size_calculator` — six sliders; the browser recomputes the output
+  size (the formula of :func:`helpers.conv_math.conv_transpose_output_size`)
+  and redraws the two grids;
+* :func:`overlap_explorer` — kernel size, stride and number of stacked layers;
+  the browser draws the overlap pattern of equal-weight transposed convolutions
+  (:func:`helpers.conv_math.overlap_pattern`), the source of checkerboards.
 
 >>> from helpers.widgets import transposed_conv_grid
 >>> g = transposed_conv_grid(4, kernel_size=4, stride=2, padding=1)
@@ -166,54 +171,155 @@ def size_calculator_figure(size: int, kernel_size: int, stride: int = 1, padding
     return fig
 
 
+#: The browser's copy of :func:`transposed_conv_grid` and of the checks of
+#: :func:`helpers.conv_math.conv_transpose_output_size` (same rules, same messages).
+SIZE_CALCULATOR_JS = r"""function (v, out) {
+  var n = v.size, k = v.kernel_size, s = v.stride, p = v.padding, d = v.dilation, op = v.output_padding;
+  if (op >= s && op >= d)
+    throw new Error('output_padding=' + op + ' must be smaller than stride=' + s + ' or dilation=' + d +
+                    " (PyTorch's rule)");
+  var H = (n - 1) * s - 2 * p + d * (k - 1) + op + 1;
+  if (H < 1)
+    throw new Error('padding=' + p + ' is too large: the output would have ' + H + ' pixels');
+  var line = [];
+  for (var i = 0; i < H; i++) line.push(0);
+  for (var u = 0; u < n; u++) for (var a = 0; a < k; a++) {      // every input pixel stamps every tap
+    var pos = u * s + a * d - p;
+    if (pos >= 0 && pos < H) line[pos] += 1;                     // taps in the cropped border are dropped
+  }
+  var cov = line.map(function (x) { return line.map(function (y) { return x * y; }); });
+  var c = Math.floor(n / 2), taps = [], foot = [];
+  for (var a2 = 0; a2 < k; a2++) { var t = c * s + a2 * d - p; if (t >= 0 && t < H) taps.push(t); }
+  taps.forEach(function (r) { taps.forEach(function (q) { foot.push([r, q]); }); });
+  var marked = [];
+  for (var r = 0; r < n; r++) {
+    marked.push([]);
+    for (var q = 0; q < n; q++) marked[r].push(r === c && q === c ? 0.45 : 1);   // marked pixel darker
+  }
+  var cell = Math.max(8, Math.min(26, Math.floor(360 / Math.max(H, 1))));
+  var top = Math.max.apply(null, line) * Math.max.apply(null, line);
+  var formula = '(' + n + '\u22121)\u00b7' + s + ' \u2212 2\u00b7' + p + ' + ' + d + '\u00b7(' + k + '\u22121) + ' +
+                op + ' + 1 = ' + H;
+  out.innerHTML =
+    '<p class="bi-result" data-output-size="' + H + '" data-coverage="' + BF.esc(JSON.stringify(line)) +
+    '" style="margin: 0.2em 0"><b>output ' + H + '\u00d7' + H + '</b> \u2014 H_out = ' + formula + '</p>' +
+    '<div style="display: flex; gap: 1.5em; align-items: flex-start; flex-wrap: wrap">' +
+    '<div>' + BF.grid(marked, {cell: Math.min(26, cell * 1.5), vmin: 0, vmax: 1.2, map: 'grey',
+                               outline: [[c, c]], title: 'input ' + n + '\u00d7' + n}) + '</div>' +
+    '<div>' + BF.grid(cov, {cell: cell, vmin: 0, vmax: Math.max(top, 1), numbers: H <= 16, outline: foot,
+                            title: 'output ' + H + '\u00d7' + H + ': stamps per pixel'}) + '</div></div>' +
+    '<p style="font-size: 12px; margin: 0.2em 0">shade and numbers: how many stamps cover each output pixel ' +
+    '(brighter = more); red: the stamp of the marked input pixel (' + c + ', ' + c + ')</p>';
+}"""
+
+
 def size_calculator(size: int = 4, kernel_size: int = 3, stride: int = 2, padding: int = 1,
                     dilation: int = 1, output_padding: int = 1):
-    """Sliders for the six settings; the figure of :func:`size_calculator_figure` follows them.
+    """Six sliders; the browser recomputes the output size and redraws the grids (no kernel needed).
 
-    Returns an ``ipywidgets.VBox`` (display it as a cell's last value). Settings
-    that PyTorch rejects show the error message instead of a figure.
+    Returns an ``IPython.display.HTML`` (display it as a cell's last value).
+    The result line, ``<p class="bi-result" data-output-size=…>``, reads
+    "output 8×8 — H_out = …" with the reader's numbers; settings that PyTorch
+    rejects show the error instead. Before any script runs, the output shows
+    the same sentence for the start values, computed here in Python.
 
-    >>> box = size_calculator()
-    >>> box.children[1].value.startswith("<b>output 8×8</b>")
+    >>> html = size_calculator().data
+    >>> 'data-control="size-calculator"' in html and "output 8×8" in html
     True
     """
-    import io
-
-    import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+    from helpers.interactive import Slider, computed_figure
 
     start = dict(size=size, kernel_size=kernel_size, stride=stride, padding=padding,
                  dilation=dilation, output_padding=output_padding)
-    sliders = {}
+    sliders = []
     for name, (low, high) in SLIDER_RANGES.items():
         value = _check_int(start[name], name, low)
-        sliders[name] = widgets.IntSlider(value=value, min=low, max=max(high, value), description=name,
-                                          continuous_update=False,
-                                          style={"description_width": "110px"})
-    summary = widgets.HTML()
-    # The figure travels as PNG bytes in an Image widget: no Output-widget capture is needed,
-    # so it also renders when the notebook runs headless, and the saved state holds the picture.
-    picture = widgets.Image(format="png", layout={"max_width": "100%"})
+        sliders.append(Slider(name, low, max(high, value), value))
+    g = transposed_conv_grid(**start)                        # raises ValueError for a bad start
+    fallback = (f'<p class="bi-result" data-output-size="{g.output_size}"><b>output {g.output_size}×'
+                f'{g.output_size}</b> — H_out = {g.formula}</p>')
+    return computed_figure(sliders, SIZE_CALCULATOR_JS, kind="size-calculator", fallback_html=fallback,
+                           title="transposed convolution: output size and stamp overlap")
 
-    def update(_change=None):
-        values = {name: s.value for name, s in sliders.items()}
-        try:
-            g = transposed_conv_grid(**values)
-        except ValueError as exc:
-            summary.value = f"<b>not a valid setting:</b> {exc}"
-            picture.layout.display = "none"
-            return
-        summary.value = f"<b>output {g.output_size}×{g.output_size}</b> — H_out = {g.formula}"
-        fig = size_calculator_figure(**values)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-        plt.close(fig)
-        picture.value = buffer.getvalue()
-        picture.layout.display = None
 
-    for s in sliders.values():
-        s.observe(update, names="value")
-    update()
-    return widgets.VBox([widgets.HBox([widgets.VBox(list(sliders.values())[:3]),
-                                       widgets.VBox(list(sliders.values())[3:])]),
-                         summary, picture])
+#: Slider ranges of :func:`overlap_explorer`: name → (minimum, maximum).
+OVERLAP_RANGES = {"kernel_size": (1, 8), "stride": (1, 4), "layers": (1, 3)}
+
+#: The browser's copy of :func:`helpers.conv_math.overlap_pattern`, drawn as a profile and a 2-D crop.
+OVERLAP_JS = r"""function (v, out) {
+  var k = v.kernel_size, s = v.stride, L = v.layers, N = 64;
+  var counts = [];
+  for (var i = 0; i < N; i++) counts.push(1);
+  for (var l = 0; l < L; l++) {                        // one transposed convolution, all-ones kernel
+    var next = [];
+    for (var j = 0; j < (counts.length - 1) * s + k; j++) next.push(0);
+    for (var u = 0; u < counts.length; u++) for (var a = 0; a < k; a++) next[u * s + a] += counts[u];
+    counts = next;
+  }
+  var cycle = Math.pow(s, L), start = Math.floor(Math.floor(counts.length / 2) / cycle) * cycle;
+  var middle = counts.slice(start, start + 2 * cycle), period = cycle;
+  for (var p = 1; p <= cycle; p++) {
+    if (cycle % p) continue;
+    var same = true;
+    for (var q = 0; q + p < 2 * cycle; q++) if (middle[q] !== middle[q + p]) { same = false; break; }
+    if (same) { period = p; break; }
+  }
+  var win = middle.slice(0, period), low = Math.min.apply(null, win), high = Math.max.apply(null, win);
+  var W = Math.min(32, Math.max(16, 2 * cycle)), crop = counts.slice(start, start + W);
+  var image = crop.map(function (x) { return crop.map(function (y) { return x * y; }); });
+  var cell = Math.max(6, Math.floor(300 / W)), bars = [], bw = cell, bh = 70;
+  bars.push('<svg xmlns="http://www.w3.org/2000/svg" width="' + (W * bw + 2) + '" height="' + (bh + 20) + '">');
+  bars.push('<text x="0" y="12" font-size="12" fill="currentColor">stamps per pixel along one row (bar height)</text>');
+  crop.forEach(function (x, i) {
+    var h = high > 0 ? Math.round((bh - 20) * x / high) : 0;
+    bars.push('<rect x="' + (i * bw + 1) + '" y="' + (bh - h) + '" width="' + (bw - 1) + '" height="' + h +
+              '" fill="' + BF.colour(high > 0 ? x / high : 0) + '" stroke="#555" stroke-width="0.4"/>');
+  });
+  bars.push('<line x1="0" x2="' + (W * bw) + '" y1="' + bh + '" y2="' + bh + '" stroke="#555"/></svg>');
+  var verdict = period === 1 ? 'even overlap: a constant input stays flat'
+                             : (low === 0 ? 'gaps between the stamps' : 'uneven overlap') +
+                               ': a pattern that repeats every ' + period + ' pixels';
+  out.innerHTML =
+    '<p class="bi-result" data-period="' + period + '" data-low="' + low + '" data-high="' + high +
+    '" data-window="' + BF.esc(JSON.stringify(win)) + '" style="margin: 0.2em 0"><b>' + L + ' layer' +
+    (L > 1 ? 's' : '') + ', k=' + k + ', s=' + s + ':</b> ' + verdict + ' (along one axis a pixel gets ' +
+    low + ' to ' + high + ' stamps' + (low > 0 ? ', ratio ' + (high / low).toFixed(2) +
+    '; in the 2-D image ' + low * low + ' to ' + high * high : ': the stamps leave gaps') + ')</p>' +
+    '<div style="display: flex; gap: 1.5em; align-items: flex-end; flex-wrap: wrap">' +
+    '<div>' + BF.grid(image, {cell: cell, vmin: 0, vmax: Math.max(high * high, 1), map: 'grey',
+                              title: 'a constant image, ' + W + '\u00d7' + W + ' crop (white = most)'}) +
+    '</div><div>' + bars.join('') + '</div></div>';
+}"""
+
+
+def overlap_explorer(kernel_size: int = 3, stride: int = 2, layers: int = 1):
+    """Kernel size, stride and stacked layers → the overlap pattern of equal-weight transposed convolutions.
+
+    Every layer has an all-ones kernel, so the picture shows what the overlap
+    alone does to a constant image (Distill's classic figure): flat when the
+    stride divides the kernel size, a grid otherwise, whose period grows to
+    ``stride**layers`` when layers are stacked. The result line
+    ``<p class="bi-result" data-period=… data-low=… data-high=…>`` holds the
+    numbers of :func:`helpers.conv_math.overlap_pattern`.
+
+    >>> html = overlap_explorer(3, 2, 3).data
+    >>> 'data-control="overlap-explorer"' in html and "repeats every 8 pixels" in html
+    True
+    """
+    from helpers.conv_math import overlap_pattern
+    from helpers.interactive import Slider, computed_figure
+
+    start = dict(kernel_size=kernel_size, stride=stride, layers=layers)
+    sliders = []
+    for name, (low, high) in OVERLAP_RANGES.items():
+        value = _check_int(start[name], name, low)
+        sliders.append(Slider(name, low, max(high, value), value))
+    pattern = overlap_pattern(**start)
+    kind = "gaps between the stamps" if pattern["low"] == 0 else "uneven overlap"
+    verdict = ("even overlap: a constant input stays flat" if pattern["period"] == 1 else
+               f"{kind}: a pattern that repeats every {pattern['period']} pixels")
+    fallback = (f'<p class="bi-result" data-period="{pattern["period"]}"><b>{layers} layer'
+                f'{"s" if layers > 1 else ""}, k={kernel_size}, s={stride}:</b> {verdict}</p>')
+    return computed_figure(sliders, OVERLAP_JS, kind="overlap-explorer", fallback_html=fallback,
+                           title="equal-weight transposed convolutions on a constant image: "
+                                 "where do the stamps overlap?")

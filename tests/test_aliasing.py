@@ -68,3 +68,16 @@ def test_errors():
         make_upsampler_stack("pixelshuffle")
     with pytest.raises(ValueError, match="grey images in"):
         power_spectrum(torch.zeros(4, 4))
+
+
+def test_coarse_to_fine_shift_search_matches_the_full_grid():
+    from helpers.aliasing import _shift_errors, band_limited_noise, estimate_shift, fourier_shift
+
+    x = band_limited_noise(1, 1, 32, seed=4)
+    for true_shift in (0.0, 0.37, 1.5, -2.23, 3.91):
+        moved = fourier_shift(x, true_shift) + 0.01 * torch.randn(x.shape, generator=torch.Generator().manual_seed(1))
+        grid = torch.arange(-4.0, 4.0 + 0.005, 0.01, dtype=torch.float64)
+        target = moved.to(torch.float64)[..., 4:-4, 4:-4]
+        brute = float(grid[int(_shift_errors(x, target, grid, 4).argmin())])
+        assert abs(estimate_shift(x, moved) - brute) < 1e-9
+        assert abs(brute - true_shift) < 0.03

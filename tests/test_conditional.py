@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from helpers.conditional import class_grid_labels, per_class_metrics
+from helpers.conditional import class_grid_labels, latent_label_balance, per_class_metrics
 from helpers.data import load_digits
 
 
@@ -24,3 +24,22 @@ def test_labels_and_errors():
         per_class_metrics(torch.rand(4, 1, 8, 8), torch.zeros(3, dtype=torch.long))
     with pytest.raises(ValueError, match="at least 2"):
         per_class_metrics(torch.rand(4, 1, 8, 8), torch.zeros(4, dtype=torch.long))
+
+
+def test_latent_label_balance_measures_who_drives_the_first_layer():
+    from helpers.models import Generator
+
+    torch.manual_seed(0)
+    G = Generator(latent_dim=8, width=4, size=16, num_classes=4).eval()
+    with torch.no_grad():
+        G.embed.weight.mul_(100.0)                 # a label embedding that drowns z
+    loud = latent_label_balance(G, per_class=32)
+    with torch.no_grad():
+        G.embed.weight.zero_()                     # no label at all: only z varies
+    silent = latent_label_balance(G, per_class=32)
+    assert loud["norm ratio"] > 50 and loud["z share"] < 0.05
+    assert silent["norm ratio"] == 0.0 and silent["z share"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="not class-conditional"):
+        latent_label_balance(Generator(latent_dim=8, width=4, size=16))
+    with pytest.raises(ValueError, match="per_class"):
+        latent_label_balance(G, per_class=1)

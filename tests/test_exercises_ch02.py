@@ -4,12 +4,29 @@ import pytest
 import torch
 
 from helpers.conv_math import conv_matrix
-from helpers.exercises.ch02 import (OVERLAP_CANDIDATES, STRIDE2_INPUT_SHAPE, STRIDE2_KERNEL, STRIDE2_STRIDE,
-                                    check_conv_matrix, check_even_overlap, check_gradient_output_padding,
-                                    check_output_size, check_triple)
+from helpers.conv_math import conv_transpose2d_reference
+from helpers.exercises.ch02 import (GENERATOR_LAYERS, OVERLAP_CANDIDATES, STRIDE2_INPUT_SHAPE, STRIDE2_KERNEL,
+                                    STRIDE2_STRIDE, check_conv_matrix, check_even_overlap, check_grid_layer,
+                                    check_output_size, check_scatter_conv_transpose, check_triple)
 
 RIGHT_C = conv_matrix(STRIDE2_KERNEL, STRIDE2_INPUT_SHAPE, stride=STRIDE2_STRIDE)
-CHECKS = [check_output_size, check_conv_matrix, check_even_overlap, check_gradient_output_padding]
+
+
+def right_scatter(x, kernel, stride, padding, output_padding):
+    return conv_transpose2d_reference(x[None, None], kernel[None, None], stride=stride, padding=padding,
+                                      output_padding=output_padding)[0, 0]
+
+
+def no_padding_scatter(x, kernel, stride, padding, output_padding):
+    return conv_transpose2d_reference(x[None, None], kernel[None, None], stride=stride)[0, 0]
+
+
+def zero_rows_scatter(x, kernel, stride, padding, output_padding):
+    """Pads output_padding rows/columns of zeros instead of keeping the computed ones."""
+    out = conv_transpose2d_reference(x[None, None], kernel[None, None], stride=stride, padding=padding)[0, 0]
+    return torch.nn.functional.pad(out, (0, output_padding, 0, output_padding))
+CHECKS = [check_output_size, check_conv_matrix, check_even_overlap, check_scatter_conv_transpose,
+          check_grid_layer]
 
 
 @pytest.mark.parametrize("check", CHECKS + [check_triple], ids=lambda f: f.__name__)
@@ -25,8 +42,9 @@ def test_right_answers_pass(capsys):
     assert check_triple(3, 3, 0) and check_triple(5, 3, 1) and check_triple(4, 3, 1, output_padding=1)
     assert check_even_overlap({(k, s) for k, s in OVERLAP_CANDIDATES if k % s == 0})
     assert check_even_overlap([[4, 2], [6, 3], [3, 3], [2, 1]])            # lists of lists work too
-    assert check_gradient_output_padding(1)
-    assert capsys.readouterr().out.count("✓ Correct") == 8
+    assert check_scatter_conv_transpose(right_scatter)
+    assert check_grid_layer("up2")
+    assert capsys.readouterr().out.count("✓ Correct") == 9
 
 
 @pytest.mark.parametrize("call, match", [
@@ -41,9 +59,21 @@ def test_right_answers_pass(capsys):
     (lambda: check_even_overlap({(4, 2)}), r"\(2, 1\) is missing"),
     (lambda: check_even_overlap({(4, 2), (3, 2), (6, 3), (3, 3), (2, 1)}), r"\(3, 2\) is wrong"),
     (lambda: check_even_overlap({(7, 7)}), "not among the candidates"),
-    (lambda: check_gradient_output_padding(0), "would be 7×7"),
-    (lambda: check_gradient_output_padding(5), "invalid"),
+    (lambda: check_scatter_conv_transpose(42), "should be a function"),
+    (lambda: check_scatter_conv_transpose(no_padding_scatter), "full stamp canvas"),
+    (lambda: check_scatter_conv_transpose(zero_rows_scatter), "does not add zeros"),
+    (lambda: check_scatter_conv_transpose(lambda *a: 1 / 0), "raised ZeroDivisionError"),
+    (lambda: check_scatter_conv_transpose(lambda x, k, s, p, op: 2 * right_scatter(x, k, s, p, op)), "off by"),
+    (lambda: check_grid_layer("up1"), "overlap is even"),
+    (lambda: check_grid_layer("up3"), "can stretch a grid but not create one"),
+    (lambda: check_grid_layer("up9"), "not a layer"),
+    (lambda: check_grid_layer(2), "a layer name"),
 ])
 def test_wrong_answers_explain_the_mistake(call, match):
     with pytest.raises(AssertionError, match=match):
         call()
+
+
+def test_generator_of_exercise_6_has_the_period_the_text_states():
+    from helpers.exercises.ch02 import _period_after
+    assert [_period_after(GENERATOR_LAYERS[:i + 1]) for i in range(3)] == [1, 2, 4]

@@ -4,10 +4,11 @@ import pytest
 import torch
 from torch import nn
 
-from helpers.exercises.ch05 import (check_footprint_width, check_lowpass_transposed, check_projection_logit,
-                                    check_q_sample)
+from helpers.exercises.ch05 import (check_diagnose_conditional, check_footprint_width, check_lowpass_transposed,
+                                    check_projection_logit, check_q_sample)
 
-CHECKS = [check_footprint_width, check_lowpass_transposed, check_q_sample, check_projection_logit]
+CHECKS = [check_footprint_width, check_lowpass_transposed, check_q_sample, check_projection_logit,
+          check_diagnose_conditional]
 
 
 def bilinear_layer():
@@ -38,7 +39,8 @@ def test_right_answers_pass(capsys):
     assert check_lowpass_transposed(bilinear_layer())
     assert check_q_sample(right_q_sample)
     assert check_projection_logit(right_projection)
-    assert capsys.readouterr().out.count("✓ Correct") == 4
+    assert check_diagnose_conditional(" B ")
+    assert capsys.readouterr().out.count("✓ Correct") == 5
 
 
 def random_layer():
@@ -58,6 +60,11 @@ def random_layer():
     (lambda: check_q_sample(lambda x0, t, n, a: x0.flatten(1)), "shape"),
     (lambda: check_projection_logit(lambda phi, y, w, b, e: phi @ w[0] + b), "projection term"),
     (lambda: check_projection_logit(lambda phi, y, w, b, e: phi), "one logit per image"),
+    (lambda: check_diagnose_conditional("a"), "label accuracy near 1"),
+    (lambda: check_diagnose_conditional("c"), "every class is covered"),
+    (lambda: check_diagnose_conditional("d"), "by chance"),
+    (lambda: check_diagnose_conditional("e"), "one letter"),
+    (lambda: check_diagnose_conditional(2), "one letter"),
 ])
 def test_wrong_answers_say_what_is_wrong(call, match):
     with pytest.raises(AssertionError, match=match):

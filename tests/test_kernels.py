@@ -297,3 +297,29 @@ def test_exercise_checks_explain_wrong_answers(check, answer, match):
     lam = float(torch.linalg.eigvalsh(mse_hessian(ch03._camera_64(), 3))[-1])
     with pytest.raises(AssertionError, match=match):
         getattr(ch03, check)(answer(lam))
+
+
+# ----------------------------------------------------------------------------- issue 11 additions
+
+def test_wiener_with_a_flat_spectrum_is_the_flat_nsr_filter_and_checks_its_input():
+    import torch
+
+    from helpers.imaging import blur, gaussian_kernel
+    from helpers.kernels import power_spectrum, regularized_deconvolve, wiener_deconvolve
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 1, 24, 24, generator=g, dtype=torch.float64)
+    k = gaussian_kernel(5, 1.0, dtype=torch.float64)
+    y = blur(x, k) + 0.01 * torch.randn(x.shape, generator=g, dtype=torch.float64)
+    noise, nsr = 0.01, 0.02
+    flat = torch.full((24, 24), noise**2 * 24 * 24 / nsr, dtype=torch.float64)   # S_n / S_x = nsr
+    assert torch.allclose(wiener_deconvolve(y, k, noise, flat), regularized_deconvolve(y, k, nsr))
+    spectrum = power_spectrum(x, pad=4)
+    assert spectrum.shape == (32, 32)
+    assert wiener_deconvolve(y, k, noise, spectrum, pad=4).shape == y.shape
+    with pytest.raises(ValueError, match="shape"):
+        wiener_deconvolve(y, k, noise, spectrum)                            # not padded alike
+    with pytest.raises(ValueError, match="positive"):
+        wiener_deconvolve(y, k, noise, torch.zeros(24, 24))
+    with pytest.raises(ValueError, match="noise_std"):
+        wiener_deconvolve(y, k, -1.0, flat)

@@ -105,3 +105,57 @@ def test_evaluate_rejects_bad_images():
         evaluate(torch.rand(10, 3, 8, 8))
     with pytest.raises(TypeError):
         evaluate(np.zeros((10, 1, 8, 8)))
+
+
+# ----------------------------------------------------------------------------- issue 11 additions
+
+def test_density_and_coverage_reward_real_like_samples_and_punish_outliers():
+    from helpers.metrics import density_coverage
+
+    g = torch.Generator().manual_seed(0)
+    real = torch.randn(500, 4, generator=g, dtype=torch.float64)
+    same = torch.randn(500, 4, generator=g, dtype=torch.float64)
+    density, coverage = density_coverage(real, same)
+    assert 0.8 < density < 1.2 and coverage > 0.9
+    one_spot = real[:1].repeat(500, 1) + 0.01 * torch.randn(500, 4, generator=g, dtype=torch.float64)
+    assert density_coverage(real, one_spot)[1] < 0.05                 # collapse: coverage collapses
+    far = same + 50.0
+    assert density_coverage(real, far) == (0.0, 0.0)
+    with pytest.raises(ValueError, match="k must be a positive int"):
+        density_coverage(real, same, k=0)
+    with pytest.raises(ValueError, match=r"\(N, d\)"):
+        density_coverage(real, same[:, :2])
+
+
+def test_fd_bootstrap_interval_contains_the_estimate_and_shrinks_with_more_data():
+    from helpers.metrics import fd_bootstrap
+
+    g = torch.Generator().manual_seed(1)
+    small = fd_bootstrap(torch.randn(100, 3, generator=g), torch.randn(100, 3, generator=g) + 1, n_boot=60)
+    big = fd_bootstrap(torch.randn(2000, 3, generator=g), torch.randn(2000, 3, generator=g) + 1, n_boot=60)
+    for r in (small, big):
+        assert r["low"] <= r["fd"] <= r["high"]
+    assert small["bias"] > 0 and abs(big["bias"]) < 0.1          # duplicates bias a small set upwards
+    assert big["high"] - big["low"] < 0.5 * (small["high"] - small["low"])
+    assert abs(big["fd"] - 3.0) < 0.3                                   # true FD: |μ|² = 3
+    before = torch.get_rng_state()
+    fd_bootstrap(torch.randn(50, 2, generator=g), torch.randn(50, 2, generator=g), n_boot=10)
+    assert torch.equal(before, torch.get_rng_state())
+    with pytest.raises(ValueError, match="n_boot"):
+        fd_bootstrap(torch.zeros(5, 2), torch.zeros(5, 2), n_boot=3)
+
+
+def test_evaluate_reports_the_round_trip_and_one_floor_for_calibration_and_evaluate():
+    from helpers.data import load_digits, resize_images
+    from helpers.metrics import calibration, evaluate, reference_subset
+
+    x8, _ = load_digits(split="train")
+    up = resize_images(x8[reference_subset(1000)], 32, mode="bicubic")
+    m = evaluate(up)
+    assert abs(m["fd"] - m["fd_floor"]) < 1e-9                        # the floor set itself
+    assert m["fd_floor_roundtrip"] < 0.5 * m["fd_floor"]                # the round trip is most of the floor
+    assert {"density", "knn_coverage", "fd_roundtrip"} <= set(m)
+    rows = {r["reference set"]: r for r in calibration(size=32, n=1000)}
+    assert rows["train digits, bicubic 32×32 (floor)"]["FD"] == round(m["fd_floor"], 2)
+    noise = rows["uniform noise"]
+    assert noise["coverage"] < 0.05 and noise["FD"] > 100

@@ -48,6 +48,11 @@ def test_show_kernels_uses_a_symmetric_scale():
 def test_plot_history():
     ax = plot_history({"train_loss": [3.0, 2.0, 1.0], "val_loss": [3.5, 2.5, 2.0]}, logy=True)
     assert len(ax.lines) == 2 and ax.get_yscale() == "log"
+    # the two curves differ by more than colour (readable in grey), and epochs are whole
+    first, second = ax.lines
+    assert (first.get_marker(), first.get_linestyle()) != (second.get_marker(), second.get_linestyle())
+    ticks = [t for t in ax.get_xticks() if 1 <= t <= 3]
+    assert ticks and all(float(t).is_integer() for t in ticks)
     with pytest.raises(KeyError, match="no \\['acc'\\]"):
         plot_history({"train_loss": [1.0]}, keys=["acc"])
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import re
 import shutil
 import threading
@@ -20,9 +21,10 @@ import pytest
 pytestmark = pytest.mark.site
 
 ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
-SCREENSHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HTML = Path(os.environ.get("BOOK_SITE", ROOT / "_build" / "html")).resolve()
+SCREENSHOTS = HTML.parent / "screenshots"
+# BOOK_CHROMIUM: another Chromium-based browser (e.g. Google Chrome on a GitHub runner)
+CHROMIUM = os.environ.get("BOOK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -148,3 +150,21 @@ def test_screenshots_of_the_first_pages(server, browser):
             assert out.stat().st_size > 10_000, f"screenshot {out} looks empty"
         finally:
             page.context.close()
+
+
+def test_launch_buttons_only_on_notebook_pages():
+    """Colab and Binder open .ipynb files: only pages built from one may offer them."""
+    pages = {p.relative_to(HTML).as_posix(): p.read_text(encoding="utf-8") for p in site_pages()}
+    assert pages, f"no built site at {HTML}; run `make book` first"
+    notebooks = {rel for rel in pages if (ROOT / rel).with_suffix(".ipynb").is_file()}
+    assert "book/01_cnn_basics.html" in notebooks, sorted(pages)
+    button = re.compile(r'<a href="([^"]+)"[^>]*>\s*title="Launch on Colab"|'
+                        r'<a href="([^"]+)"[^>]*\s+title="Launch on Colab"')
+    for rel, html in pages.items():
+        targets = [a or b for a, b in button.findall(html)]
+        if rel in notebooks:
+            stem = Path(rel).with_suffix(".ipynb").as_posix()
+            assert len(targets) == 1, f"{rel}: a notebook page without its Colab button"
+            assert targets[0].endswith(f"/blob/main/{stem}"), f"{rel}: the Colab button opens {targets[0]}"
+        else:
+            assert targets == [], f"{rel}: a page that is not a notebook offers a Colab button: {targets}"

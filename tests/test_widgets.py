@@ -1,14 +1,26 @@
-"""helpers.widgets: the size calculator's arithmetic (against torch), its figure, and the widget wrapper."""
+"""helpers.widgets: the size calculator's arithmetic (against torch), its figure, and the in-browser figures.
+
+The browser scripts are run with node (when installed) on every small setting and compared with
+the Python functions; tests/test_site_interactive.py moves the same controls on the built site.
+"""
 
 import itertools
+import json
+import re
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from helpers.conv_math import conv_transpose_output_size
-from helpers.widgets import SLIDER_RANGES, size_calculator, size_calculator_figure, transposed_conv_grid
+from helpers.conv_math import conv_transpose_output_size, overlap_pattern, stacked_overlap_counts
+from helpers.interactive import JS_LIBRARY
+from helpers.widgets import (OVERLAP_JS, OVERLAP_RANGES, SIZE_CALCULATOR_JS, SLIDER_RANGES, overlap_explorer,
+                             size_calculator, size_calculator_figure, transposed_conv_grid)
+
+NODE = shutil.which("node")
 
 
 def torch_coverage(n, k, s, p, d, op):
@@ -80,32 +92,93 @@ def test_figure_draws_into_given_axes():
     assert out is fig and axes[1][1].get_title().startswith("output 4×4")
 
 
-def _by_description(box):
-    rows = box.children[0].children
-    return {s.description: s for column in rows for s in column.children}
+def run_in_node(render_js, cases, tmp_path):
+    """Call the browser's render function on each case; return [(result-tag attributes, error)]."""
+    script = tmp_path / "run.js"
+    script.write_text(JS_LIBRARY + f"\nvar render = ({render_js});\nvar cases = {json.dumps(cases)};\n" + """
+var results = cases.map(function (v) {
+  var out = {innerHTML: ''};
+  try { render(v, out); return {html: out.innerHTML}; } catch (e) { return {error: e.message}; }
+});
+console.log(JSON.stringify(results));""")
+    done = subprocess.run([NODE, str(script)], capture_output=True, text=True, check=True)
+    results = []
+    for r in json.loads(done.stdout):
+        if "error" in r:
+            results.append((None, r["error"]))
+        else:
+            tag = re.search(r'<p class="bi-result"([^>]*)>', r["html"]).group(1)
+            attrs = {k: v.replace("&quot;", '"') for k, v in re.findall(r'data-([a-z-]+)="([^"]*)"', tag)}
+            results.append((attrs, None))
+    return results
 
 
-def test_widget_builds_headless_and_follows_the_sliders():
-    box = size_calculator(size=4, kernel_size=4, stride=2, padding=1, dilation=1, output_padding=0)
-    sliders = _by_description(box)
-    summary, picture = box.children[1], box.children[2]
-    assert set(sliders) == set(SLIDER_RANGES)
-    assert summary.value.startswith("<b>output 8×8</b>")
-    assert picture.value[:8] == b"\x89PNG\r\n\x1a\n"
-    first = picture.value
-
-    sliders["stride"].value = 3                               # (4−1)·3 − 2 + 3 + 1 = 11
-    assert summary.value.startswith("<b>output 11×11</b>")
-    assert picture.value != first
-
-    sliders["output_padding"].value = 3                        # invalid: 3 ≥ stride and ≥ dilation
-    assert summary.value.startswith("<b>not a valid setting:</b>")
-    assert "output_padding=3 must be smaller than stride=3" in summary.value
-    assert picture.layout.display == "none"
-    sliders["output_padding"].value = 2                        # valid again: the picture comes back
-    assert summary.value.startswith("<b>output 13×13</b>") and picture.layout.display is None
+@pytest.mark.skipif(NODE is None, reason="node runs the browser's JavaScript")
+def test_browser_size_calculator_equals_python_on_every_setting(tmp_path):
+    ranges = [range(lo, hi + 1) for lo, hi in SLIDER_RANGES.values()]
+    cases = [dict(zip(SLIDER_RANGES, values)) for values in itertools.product(*ranges)][::7]
+    assert len(cases) > 2000
+    for case, (attrs, error) in zip(cases, run_in_node(SIZE_CALCULATOR_JS, cases, tmp_path)):
+        try:
+            g = transposed_conv_grid(**case)
+        except ValueError as exc:
+            assert error is not None, (case, attrs)
+            assert str(exc).split(" ")[0] == error.split(" ")[0], (case, exc, error)   # same argument named
+            continue
+        assert error is None, (case, error)
+        assert int(attrs["output-size"]) == g.output_size, case
+        line = json.loads(attrs["coverage"])                              # stamps per pixel of one axis
+        assert np.array_equal(np.outer(line, line), g.coverage), case
 
 
-def test_widget_rejects_bad_start_values():
+@pytest.mark.skipif(NODE is None, reason="node runs the browser's JavaScript")
+def test_browser_overlap_explorer_equals_python_on_every_setting(tmp_path):
+    ranges = [range(lo, hi + 1) for lo, hi in OVERLAP_RANGES.values()]
+    cases = [dict(zip(OVERLAP_RANGES, values)) for values in itertools.product(*ranges)]
+    for case, (attrs, error) in zip(cases, run_in_node(OVERLAP_JS, cases, tmp_path)):
+        assert error is None, (case, error)
+        expected = overlap_pattern(**case)
+        assert int(attrs["period"]) == expected["period"], case
+        assert (int(attrs["low"]), int(attrs["high"])) == (expected["low"], expected["high"]), case
+        assert json.loads(attrs["window"]) == expected["window"], case
+
+
+def test_stacked_overlap_counts_equal_torch_transposed_convolutions_of_ones():
+    for k, s, layers in itertools.product(range(1, 6), range(1, 4), range(1, 4)):
+        x = torch.ones(1, 1, 5)
+        for _ in range(layers):
+            x = F.conv_transpose1d(x, torch.ones(1, 1, k), stride=s)
+        assert torch.equal(stacked_overlap_counts(5, k, s, layers), x[0, 0].round().long()), (k, s, layers)
+
+
+def test_overlap_pattern_facts_of_chapter_02():
+    assert overlap_pattern(3, 2, 1)["period"] == 2 and overlap_pattern(3, 2, 3)["period"] == 8
+    for layers in (1, 2, 3):
+        assert overlap_pattern(4, 2, layers)["period"] == 1              # k/s whole: flat
+        assert overlap_pattern(6, 3, layers)["low"] == overlap_pattern(6, 3, layers)["high"]
+    with pytest.raises(ValueError, match="layers must be >= 1"):
+        overlap_pattern(3, 2, 0)
+
+
+def test_size_calculator_html_states_the_start_setting():
+    html = size_calculator(size=4, kernel_size=4, stride=2, padding=1, dilation=1, output_padding=0).data
+    assert 'data-control="size-calculator"' in html
+    assert set(re.findall(r'data-name="([a-z_]+)"', html)) == set(SLIDER_RANGES)
+    assert re.search(r'data-name="size" min="1" max="10" step="1" value="4"', html)
+    assert 'data-output-size="8"' in html and "(4−1)·2 − 2·1 + 1·(4−1) + 0 + 1 = 8" in html
+    assert "ipywidgets" not in html and "require" not in html
+
+
+def test_overlap_explorer_html_states_the_start_setting():
+    html = overlap_explorer(4, 2, 2).data
+    assert 'data-control="overlap-explorer"' in html and 'data-period="1"' in html
+    assert re.search(r'data-name="layers" min="1" max="3" step="1" value="2"', html)
+
+
+def test_interactive_figures_reject_bad_start_values():
     with pytest.raises(ValueError, match="stride must be >= 1"):
         size_calculator(stride=0)
+    with pytest.raises(ValueError, match="output_padding=2 must be smaller"):
+        size_calculator(stride=2, output_padding=2)
+    with pytest.raises(ValueError, match="layers must be >= 1"):
+        overlap_explorer(layers=0)

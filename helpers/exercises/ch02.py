@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from helpers.conv_math import conv_transpose_output_size, output_padding_for, overlap_counts
+from helpers.conv_math import conv_transpose_output_size, overlap_counts
 from helpers.exercises._common import answered as _answered
 from helpers.exercises._common import passed, require, require_tensor
 
@@ -32,9 +32,12 @@ STRIDE2_STRIDE = 2
 #: Exercise 4: (kernel_size, stride) pairs; which give every interior output pixel the same overlap?
 OVERLAP_CANDIDATES = ((3, 2), (4, 2), (5, 2), (6, 3), (3, 3), (5, 3), (2, 1))
 
-#: Exercise 5: a stride-2 convolution of an 8×8 input (k=3, p=1); its gradient is a transposed conv.
-GRADIENT_SETTINGS = dict(size=8, kernel_size=3, stride=2, padding=1)
+#: Exercise 6: a generator's upsampling layers, (name, kernel_size, stride); one of them prints the grid.
+GENERATOR_LAYERS = (("up1", 4, 2), ("up2", 3, 2), ("up3", 2, 2))
 
+#: Exercise 5: the settings (H, W, kernel_size, stride, padding, output_padding) the scatter loop is checked on.
+SCATTER_CASES = ((3, 3, 3, 2, 0, 0), (4, 3, 3, 2, 1, 1), (3, 5, 4, 2, 1, 0), (2, 4, 3, 3, 2, 2),
+                 (5, 5, 2, 1, 0, 0), (4, 4, 5, 2, 2, 1))
 
 # Each check returns True when the answer is right, None when there is no answer yet.
 
@@ -116,27 +119,77 @@ def check_even_overlap(answer) -> bool | None:
             even.add((k, s))
     for pair in sorted(answer ^ even):
         counts = overlap_counts(8, *pair).tolist()
-        verdict = "is even" if pair in even else "alternates"
+        verdict = "is even" if pair in even else "is uneven"
         require(False, f"{pair} is {'missing' if pair in even else 'wrong'}: its overlap {verdict} — "
                        f"overlap_counts(8, {pair[0]}, {pair[1]}) = {counts}")
-    passed(f"{sorted(even)}: the stride divides the kernel size, so every output pixel gets k/s stamps.")
+    passed(f"{sorted(even)}: the stride divides the kernel size, so every interior output pixel gets "
+           f"k/s stamps per axis.")
     return True
 
 
-def check_gradient_output_padding(answer) -> bool | None:
-    """Exercise 5: the ``output_padding`` that makes ``conv_transpose2d`` give the 8×8 input gradient."""
+def check_scatter_conv_transpose(fn) -> bool | None:
+    """Exercise 5: ``fn(x, kernel, stride, padding, output_padding)`` must equal ``F.conv_transpose2d``."""
+    if not _answered(fn):
+        return None
+    require(callable(fn), f"the answer should be a function, got {type(fn).__name__}")
+    generator = torch.Generator().manual_seed(2)
+    for h, w, k, s, p, op in SCATTER_CASES:
+        x = torch.randn(h, w, generator=generator, dtype=torch.float64)
+        kernel = torch.randn(k, k, generator=generator, dtype=torch.float64)
+        expected = F.conv_transpose2d(x[None, None], kernel[None, None], stride=s, padding=p,
+                                      output_padding=op)[0, 0]
+        case = f"{h}×{w} input, k={k}, stride={s}, padding={p}, output_padding={op}"
+        try:
+            got = fn(x, kernel, s, p, op)
+        except Exception as exc:  # the reader's code: report what it raised
+            raise AssertionError(f"your function raised {type(exc).__name__}: {exc} ({case})") from exc
+        got = require_tensor(got, name=f"the output for {case}")
+        if tuple(got.shape) != tuple(expected.shape):
+            hint = ""
+            if tuple(got.shape) == ((h - 1) * s + k, (w - 1) * s + k):
+                hint = " That is the full stamp canvas: padding crops p rows and columns from every side."
+            require(False, f"the output for {case} should have shape {tuple(expected.shape)}, got "
+                           f"{tuple(got.shape)}.{hint} Use (H−1)·s − 2p + k + output_padding.")
+        err = float((got.to(torch.float64) - expected).abs().max())
+        if err > 1e-8 and op > 0 and torch.allclose(got[:-op, :-op].to(torch.float64), expected[:-op, :-op]):
+            require(False, f"the output for {case} is right except for the last {op} row(s)/column(s): "
+                           f"output_padding keeps stamps that the padding would have cut, it does not add zeros")
+        require(err < 1e-8, f"the output for {case} is off by up to {err:.3g}; stamp x[u, v]·kernel with its "
+                            f"corner at (u·s, v·s), then crop")
+    passed(f"your scatter loop equals F.conv_transpose2d on {len(SCATTER_CASES)} settings, "
+           f"padding and output_padding included.")
+    return True
+
+
+def _period_after(layers, size: int = 32) -> int:
+    """Period of a constant 1-D signal after equal-weight transposed convolutions (far from the ends)."""
+    x = torch.ones(1, 1, size, dtype=torch.float64)
+    for _, k, s in layers:
+        x = F.conv_transpose1d(x, torch.ones(1, 1, k, dtype=torch.float64), stride=s)
+    middle = x[0, 0, x.shape[-1] // 2 // 16 * 16:][:32]
+    return next(p for p in (1, 2, 4, 8, 16, 32) if p == 32 or torch.equal(middle[p:], middle[:-p]))
+
+
+def check_grid_layer(answer) -> bool | None:
+    """Exercise 6: the name of the layer of :data:`GENERATOR_LAYERS` that causes the grid."""
     if not _answered(answer):
         return None
-    s = GRADIENT_SETTINGS
-    expected = output_padding_for(**s)
-    require(not isinstance(answer, bool) and isinstance(answer, int),
-            f"output_padding is an int, got {type(answer).__name__}")
-    got = conv_transpose_output_size((s["size"] + 2 * s["padding"] - s["kernel_size"]) // s["stride"] + 1,
-                                     s["kernel_size"], s["stride"], s["padding"],
-                                     output_padding=answer) if 0 <= answer < s["stride"] else None
-    require(answer == expected,
-            f"with output_padding={answer} the gradient would be "
-            f"{'invalid (it must be 0 … stride−1)' if got is None else f'{got}×{got}'}, "
-            f"but the input is {s['size']}×{s['size']}.")
-    passed(f"the convolution maps both 7×7 and 8×8 to 4×4; output_padding={expected} picks 8×8.")
+    names = [name for name, _, _ in GENERATOR_LAYERS]
+    require(isinstance(answer, str), f"the answer should be a layer name (a str), one of {names}")
+    require(answer in names, f"{answer!r} is not a layer of this generator; its layers are {names}")
+    periods = [_period_after(GENERATOR_LAYERS[:i + 1]) for i in range(len(GENERATOR_LAYERS))]
+    cause = names[next(i for i, p in enumerate(periods) if p > 1)]
+    name, k, s = GENERATOR_LAYERS[names.index(answer)]
+    if answer != cause:
+        if k % s == 0 and k > s:
+            why = f"{name} has k={k}, s={s}: the stride divides the kernel size, so its overlap is even"
+        elif k == s:
+            why = (f"{name} has k={k}, s={s}: no overlap at all; it copies what it receives, "
+                   f"so it can stretch a grid but not create one")
+        else:
+            why = f"{name} overlaps unevenly, but the grid is already there before it"
+        periods_text = ", ".join(f"{n}: {p}" for n, p in zip(names, periods))
+        require(False, f"{why}. Follow the period layer by layer ({periods_text}).")
+    passed(f"{name} (k={k}, s={s}) is the only layer whose stride does not divide its kernel size; "
+           f"the period after each layer is {periods}.")
     return True

@@ -1,7 +1,15 @@
 """Self-checks for chapter 03 (learning kernels by gradient descent).
 
+Each ``check_*`` takes the reader's answer. ``None`` (the placeholder in the
+notebook) prints a reminder and returns ``None``, so the notebook as stored
+runs; a wrong answer raises an ``AssertionError`` with a hint; a right one
+prints a confirmation and returns ``True``.
+
+>>> check_checkerboard_ratio(None)
+Not answered yet: replace None with your answer and run the cell again.
 >>> check_checkerboard_ratio(9 / 4)
 ✓ Correct: the phases are covered 3·3 = 9, 3·2 = 6, 2·3 = 6 and 2·2 = 4 times: ratio 9/4 = 2.25.
+True
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from helpers.exercises._common import answered as _answered
 from helpers.exercises._common import passed, require, require_tensor
 from helpers.kernels import bilinear_kernel, lstsq_kernel, make_pairs, patch_matrix, standardize, step_size_limit
 
@@ -27,8 +36,10 @@ def _camera_64() -> torch.Tensor:
     return standardize(load_sample_image("camera", size=64)[None])
 
 
-def check_step_limit(answer) -> None:
+def check_step_limit(answer) -> bool | None:
     """Exercise: the largest stable learning rate for a 3×3 kernel on the standardised camera photo."""
+    if not _answered(answer):
+        return None
     require(isinstance(answer, (int, float)) and not isinstance(answer, bool),
             f"the answer should be a number (a learning rate), got {type(answer).__name__}")
     require(math.isfinite(answer) and answer > 0, f"a learning rate must be a positive number, got {answer}")
@@ -43,6 +54,7 @@ def check_step_limit(answer) -> None:
             f"{answer:.4g} is not right; compute H = mse_hessian(photo, 3), its largest eigenvalue "
             f"λ_max = torch.linalg.eigvalsh(H)[-1], and the limit 2/λ_max")
     passed(f"λ_max = {lam_max:.3f}, so plain gradient descent converges for lr < 2/λ_max = {expected:.4f}.")
+    return True
 
 
 def noisy_kernel_data() -> tuple[torch.Tensor, torch.Tensor]:
@@ -58,8 +70,10 @@ def noisy_kernel_data() -> tuple[torch.Tensor, torch.Tensor]:
     return x, make_pairs(x, NOISY_KERNEL, noise_std=NOISY_SIGMA, seed=3)
 
 
-def check_noisy_kernel(kernel) -> None:
+def check_noisy_kernel(kernel) -> bool | None:
     """Exercise: a kernel learned from :func:`noisy_kernel_data` by gradient descent."""
+    if not _answered(kernel):
+        return None
     w = require_tensor(kernel, (3, 3), "kernel").double()
     require(bool(torch.isfinite(w).all()),
             "the kernel contains NaN or inf: the learning rate was above the limit 2/λ_max and "
@@ -77,10 +91,13 @@ def check_noisy_kernel(kernel) -> None:
     error = float((w - NOISY_KERNEL.double()).abs().max())
     passed(f"your kernel matches the least-squares kernel of the noisy data to {gap:.1e}; "
            f"it is {error:.3f} away from the hidden kernel, which is as close as these data allow.")
+    return True
 
 
-def check_design_ranks(answer) -> None:
+def check_design_ranks(answer) -> bool | None:
     """Exercise: the ranks of the 5×5 design matrix of a constant image and of vertical stripes."""
+    if not _answered(answer):
+        return None
     require(isinstance(answer, (tuple, list)) and len(answer) == 2,
             f"the answer should be a pair (rank for the constant image, rank for the stripes), got {answer!r}")
     require(all(isinstance(a, int) and not isinstance(a, bool) for a in answer),
@@ -99,10 +116,13 @@ def check_design_ranks(answer) -> None:
             f"output depends on the kernel only through its column sums")
     passed(f"ranks {expected}: a constant image determines only the kernel's sum; vertical stripes "
            f"determine its 5 column sums and nothing about its vertical profile.")
+    return True
 
 
-def check_bilinear_x4(kernel) -> None:
+def check_bilinear_x4(kernel) -> bool | None:
     """Exercise: the 8×8 FCN bilinear kernel of ``ConvTranspose2d(k=8, s=4, p=2)``."""
+    if not _answered(kernel):
+        return None
     w = require_tensor(kernel, (8, 8), "kernel").float()
     x = torch.rand(1, 1, 12, 12, generator=torch.Generator().manual_seed(0))
     up = F.conv_transpose2d(x, w[None, None], stride=4, padding=2)
@@ -119,10 +139,13 @@ def check_bilinear_x4(kernel) -> None:
             f"1 − |i − 3.5| / 4 for i = 0 … 7 and take its outer product")
     require(torch.allclose(w, bilinear_kernel(8), atol=1e-5), "close, but not the FCN kernel")
     passed("ConvTranspose2d(k=8, s=4, p=2) with this kernel is bilinear ×4 upsampling away from the border.")
+    return True
 
 
-def check_checkerboard_ratio(answer) -> None:
+def check_checkerboard_ratio(answer) -> bool | None:
     """Exercise: brightest/darkest output of ``ConvTranspose2d(k=5, s=2)`` with equal weights on a constant image."""
+    if not _answered(answer):
+        return None
     require(isinstance(answer, (int, float)) and not isinstance(answer, bool),
             f"the answer should be a number, got {type(answer).__name__}")
     up = F.conv_transpose2d(torch.ones(1, 1, 12, 12), torch.ones(1, 1, 5, 5), stride=2)[..., 6:-6, 6:-6]
@@ -133,3 +156,4 @@ def check_checkerboard_ratio(answer) -> None:
             f"{answer} is not right; along one axis the stamps (5 wide, 2 apart) cover pixels "
             f"alternately 3 and 2 times")
     passed("the phases are covered 3·3 = 9, 3·2 = 6, 2·3 = 6 and 2·2 = 4 times: ratio 9/4 = 2.25.")
+    return True

@@ -25,7 +25,7 @@ from helpers.exercises._common import passed, require
 RESIZE_STACK_IN_SIZE = 4
 RESIZE_STACK_LAYERS = 3
 
-#: Exercise 2: the error of the half-pixel shift test must fall below this (a random kernel gives ~0.7).
+#: Exercise 2: the error of the half-pixel shift test must fall below this (random kernels give about 1 to 2).
 LOWPASS_ERROR_LIMIT = 0.1
 
 #: Exercise 4: sizes of the toy projection discriminator.
@@ -58,6 +58,10 @@ def check_footprint_width(answer) -> bool | None:
                 "footprint_widths(specs, in_size=4)[0].")
     elif answer > RESIZE_STACK_IN_SIZE:
         hint = " The map is only 4 pixels wide, so the footprint cannot be wider."
+    else:
+        hint = (" Carry the centre pixel back one layer at a time: a 3×3 convolution adds "
+                "a pixel on each side, a nearest ×2 resize halves the width (whole pixels, "
+                "rounding outwards).")
     require(answer == expected, f"{answer} is not the footprint width on the 4×4 map.{hint}")
     passed(f"the centre pixel of the 32×32 output depends on a {expected}×{expected} patch of the 4×4 map — "
            f"no more than with transposed convolutions.")
@@ -87,7 +91,7 @@ def check_lowpass_transposed(layer) -> bool | None:
     require(err < LOWPASS_ERROR_LIMIT,
             f"the half-pixel shift error is {err:.3f}, above {LOWPASS_ERROR_LIMIT}; the kernel must be "
             f"smooth (low-pass). Hint: the bilinear taps [1, 3, 3, 1] / 4")
-    passed(f"half-pixel shift error {err:.3f} (a random kernel gives about 0.7): the problem was the "
+    passed(f"half-pixel shift error {err:.3f} (random kernels give about 1 to 2): the problem was the "
            f"kernel, not the transposed convolution.")
     return True
 
@@ -104,7 +108,11 @@ def check_q_sample(fn) -> bool | None:
     x0 = torch.rand(6, 1, 4, 4, generator=g) * 2 - 1
     noise = torch.randn(6, 1, 4, 4, generator=g)
     t = torch.tensor([0, 5, 10, 25, 40, 49])
-    got = fn(x0, t, noise, sched.alpha_bars.clone())
+    try:
+        got = fn(x0, t, noise, sched.alpha_bars.clone())
+    except RuntimeError as error:
+        raise AssertionError(f"your function raised: {error}. Hint: alpha_bars[t] has shape (N,); "
+                             f"reshape it to (N, 1, 1, 1) so it broadcasts over each image") from error
     require(isinstance(got, torch.Tensor), f"your function should return a tensor, got {type(got).__name__}")
     require(tuple(got.shape) == tuple(x0.shape),
             f"the result should have the shape of x0, {tuple(x0.shape)}, got {tuple(got.shape)}; "
@@ -132,7 +140,11 @@ def check_projection_logit(fn) -> bool | None:
     w = torch.randn(1, d, generator=g)
     b = torch.randn(1, generator=g)
     emb = torch.randn(k, d, generator=g)
-    got = fn(phi, y, w, b, emb)
+    try:
+        got = fn(phi, y, w, b, emb)
+    except RuntimeError as error:
+        raise AssertionError(f"your function raised: {error}. Hint: phi is (N, d), w is (1, d) "
+                             f"and embedding[y] is (N, d)") from error
     require(isinstance(got, torch.Tensor), f"your function should return a tensor, got {type(got).__name__}")
     require(tuple(got.shape) == (n,), f"return one logit per image, shape ({n},); got {tuple(got.shape)}")
     unconditional = phi @ w[0] + b
@@ -142,4 +154,32 @@ def check_projection_logit(fn) -> bool | None:
     require(torch.allclose(got, expected, atol=1e-5),
             "expected w·φ(x) + b + ⟨e(y), φ(x)⟩ with e(y) = embedding[y] (a row per image)")
     passed("logit = ψ(φ(x)) + ⟨e(y), φ(x)⟩, the projection discriminator of helpers.models.Discriminator.")
+    return True
+
+
+#: Exercise 5: the letters of the diagnosis question and why each wrong one is wrong.
+DIAGNOSIS_HINTS = {
+    "a": "conditional mode collapse would show label accuracy near 1 and recall near 0 — "
+         "look at the label accuracy and the recall again",
+    "c": "every class is covered, so no class is missing; look at how often a sample is "
+         "the digit it was asked for",
+    "d": "compare the label accuracy with the 5.1 model's: ten classes give 0.1 by chance",
+}
+
+
+def check_diagnose_conditional(answer) -> bool | None:
+    """Exercise 5: diagnose a conditional GAN from its label accuracy, coverage, precision and recall.
+
+    >>> check_diagnose_conditional("b")
+    ✓ Correct: label accuracy at chance (0.1) with full coverage and a high recall: varied digits that do not follow the label.
+    True
+    """
+    if not _answered(answer):
+        return None
+    require(isinstance(answer, str) and answer.strip().lower() in ("a", "b", "c", "d"),
+            f'answer with one letter, "a", "b", "c" or "d"; got {answer!r}')
+    letter = answer.strip().lower()
+    require(letter == "b", f"not {letter}: {DIAGNOSIS_HINTS.get(letter, '')}")
+    passed("label accuracy at chance (0.1) with full coverage and a high recall: varied digits "
+           "that do not follow the label.")
     return True
