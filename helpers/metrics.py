@@ -194,6 +194,17 @@ def _kth_radius(x: torch.Tensor, k: int) -> torch.Tensor:
     return d.kthvalue(k + 1, dim=1).values                       # k-th neighbour, itself excluded
 
 
+def _feature_sets(real, fake, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``real`` and ``fake`` as float64 ``(N, d)`` / ``(M, d)`` tensors; ``k`` must be a positive int."""
+    real = torch.as_tensor(real, dtype=torch.float64)
+    fake = torch.as_tensor(fake, dtype=torch.float64)
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a positive int, got {k!r}")
+    if real.dim() != 2 or fake.dim() != 2 or real.shape[1] != fake.shape[1]:
+        raise ValueError(f"features must be (N, d) and (M, d), got {tuple(real.shape)} and {tuple(fake.shape)}")
+    return real, fake
+
+
 def knn_precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = K_NEIGHBOURS) -> tuple[float, float]:
     """Improved precision and recall (Kynkäänniemi et al. 2019) of feature sets ``(N, d)``.
 
@@ -207,12 +218,7 @@ def knn_precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = K_NEIG
     >>> knn_precision_recall(r, r)
     (1.0, 1.0)
     """
-    real = torch.as_tensor(real, dtype=torch.float64)
-    fake = torch.as_tensor(fake, dtype=torch.float64)
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive int, got {k!r}")
-    if real.dim() != 2 or fake.dim() != 2 or real.shape[1] != fake.shape[1]:
-        raise ValueError(f"features must be (N, d) and (M, d), got {tuple(real.shape)} and {tuple(fake.shape)}")
+    real, fake = _feature_sets(real, fake, k)
     if real.shape[0] <= k or fake.shape[0] <= k:
         raise ValueError(f"each set needs more than k={k} rows")
     r_real = _kth_radius(real, k)
@@ -396,12 +402,7 @@ def density_coverage(real: torch.Tensor, fake: torch.Tensor, k: int = DC_NEIGHBO
     >>> d > 1.0, c
     (True, 1.0)
     """
-    real = torch.as_tensor(real, dtype=torch.float64)
-    fake = torch.as_tensor(fake, dtype=torch.float64)
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive int, got {k!r}")
-    if real.dim() != 2 or fake.dim() != 2 or real.shape[1] != fake.shape[1]:
-        raise ValueError(f"features must be (N, d) and (M, d), got {tuple(real.shape)} and {tuple(fake.shape)}")
+    real, fake = _feature_sets(real, fake, k)
     if real.shape[0] <= k or fake.shape[0] < 1:
         raise ValueError(f"need more than k={k} real rows and at least one fake row")
     radius = _kth_radius(real, k)                                  # (N,)
