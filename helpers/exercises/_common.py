@@ -23,6 +23,15 @@ def answered(answer) -> bool:
     return True
 
 
+def is_int(answer) -> bool:
+    """True for an int that is not a bool (``True`` is an int in Python, but never a count).
+
+    >>> is_int(3), is_int(True), is_int(3.0)
+    (True, False, False)
+    """
+    return isinstance(answer, int) and not isinstance(answer, bool)
+
+
 def require(condition: bool, message: str) -> None:
     """Raise ``AssertionError(message)`` unless ``condition`` holds.
 

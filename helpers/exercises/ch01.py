@@ -21,7 +21,7 @@ from torch import nn
 from helpers.cnn import receptive_field
 from helpers.conv_math import conv_output_size
 from helpers.exercises._common import answered as _answered
-from helpers.exercises._common import passed, require, require_tensor
+from helpers.exercises._common import is_int, passed, require, require_tensor
 
 #: Exercise 1.6: a changed DigitsCNN whose Linear layer expects 16·4·4 features; it gets 16·3·3.
 BROKEN_DIGITS_CNN = nn.Sequential(
@@ -34,8 +34,6 @@ BROKEN_DIGITS_CNN = nn.Sequential(
 )
 
 
-def _is_int(answer) -> bool:
-    return not isinstance(answer, bool) and isinstance(answer, int)
 
 
 def check_output_size(answer) -> bool | None:
@@ -43,7 +41,7 @@ def check_output_size(answer) -> bool | None:
     if not _answered(answer):
         return None
     expected = conv_output_size(28, 5, stride=2, padding=2)
-    require(_is_int(answer), f"the answer should be an int (a number of pixels), got {type(answer).__name__}")
+    require(is_int(answer), f"the answer should be an int (a number of pixels), got {type(answer).__name__}")
     require(answer != 12, "12 is the size without padding; the padding adds 2 pixels on each side")
     require(answer != 28, "28 would be right at stride 1; stride 2 moves the kernel two pixels at a time")
     require(answer == expected, f"{answer} is not right; use floor((n + 2p − d(k−1) − 1) / s) + 1 "
@@ -56,7 +54,7 @@ def check_param_count(params, macs=None) -> bool | None:
     """Exercise 1.2: parameters of ``nn.Conv2d(3, 16, kernel_size=5)`` and its multiply-adds on 32×32."""
     if not _answered(params):
         return None
-    require(_is_int(params), f"the number of parameters should be an int, got {type(params).__name__}")
+    require(is_int(params), f"the number of parameters should be an int, got {type(params).__name__}")
     weights, biases = 16 * 3 * 5 * 5, 16
     require(params != weights, f"{weights} counts the weights only; each of the 16 output channels also "
                                f"has a bias")
@@ -66,7 +64,7 @@ def check_param_count(params, macs=None) -> bool | None:
     require(macs is not None, "the parameters are right; now give the multiply-adds as well")
     out = conv_output_size(32, 5)
     expected = 16 * out * out * 3 * 5 * 5
-    require(_is_int(macs), f"the number of multiply-adds should be an int, got {type(macs).__name__}")
+    require(is_int(macs), f"the number of multiply-adds should be an int, got {type(macs).__name__}")
     require(macs != 16 * 32 * 32 * 75, "without padding the output is not 32×32: a 5×5 kernel fits "
                                        "32 − 5 + 1 = 28 times per axis")
     require(macs != 16 * out * out * 25, "each output value sums over all 3 input channels: 3·5·5 products")
@@ -113,7 +111,7 @@ def check_receptive_field(answer) -> bool | None:
     if not _answered(answer):
         return None
     expected = receptive_field([(3, 2), (3, 1), (3, 1)])
-    require(_is_int(answer), f"the answer should be an int, got {type(answer).__name__}")
+    require(is_int(answer), f"the answer should be an int, got {type(answer).__name__}")
     require(answer != 7, "7 would be right without the stride; after a stride-2 layer each step covers "
                          "2 input pixels")
     require(answer == expected, f"{answer} is not right; use r ← r + (k − 1)·j and j ← j·s layer by layer")
@@ -151,7 +149,7 @@ def check_digits_linear_inputs(answer) -> bool | None:
     """Exercise 1.6: the ``in_features`` that makes :data:`BROKEN_DIGITS_CNN` work on 8×8 digits."""
     if not _answered(answer):
         return None
-    require(_is_int(answer), f"in_features is an int, got {type(answer).__name__}")
+    require(is_int(answer), f"in_features is an int, got {type(answer).__name__}")
     first = conv_output_size(8, 3)
     second = conv_output_size(first, 3, stride=2, padding=1)
     expected = 16 * second * second

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from helpers.conv_math import conv_transpose_output_size, overlap_counts
 from helpers.exercises._common import answered as _answered
-from helpers.exercises._common import passed, require, require_tensor
+from helpers.exercises._common import is_int, passed, require, require_tensor
 
 #: Exercise 1: a ConvTranspose2d with these settings gets a 7×7 feature map.
 OUTPUT_SIZE_SETTINGS = dict(size=7, kernel_size=3, stride=2, padding=1, output_padding=1)
@@ -48,7 +48,7 @@ def check_output_size(answer) -> bool | None:
         return None
     s = OUTPUT_SIZE_SETTINGS
     expected = conv_transpose_output_size(**s)
-    require(not isinstance(answer, bool) and isinstance(answer, int),
+    require(is_int(answer),
             f"the answer should be an int (a number of pixels), got {type(answer).__name__}")
     hint = ""
     if answer == (s["size"] - 1) * s["stride"] - 2 * s["padding"] + s["kernel_size"]:

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from helpers.exercises._common import answered as _answered
-from helpers.exercises._common import passed, require, require_tensor
+from helpers.exercises._common import is_int, passed, require, require_tensor
 from helpers.kernels import bilinear_kernel, lstsq_kernel, make_pairs, patch_matrix, standardize, step_size_limit
 
 #: The data of the "noisy kernel" exercise: photos, hidden kernel, noise.
@@ -100,7 +100,7 @@ def check_design_ranks(answer) -> bool | None:
         return None
     require(isinstance(answer, (tuple, list)) and len(answer) == 2,
             f"the answer should be a pair (rank for the constant image, rank for the stripes), got {answer!r}")
-    require(all(isinstance(a, int) and not isinstance(a, bool) for a in answer),
+    require(all(is_int(a) for a in answer),
             "both ranks should be ints")
     constant = torch.full((1, 1, 32, 32), 0.5, dtype=torch.float64)
     stripes = torch.rand(1, 1, 1, 32, generator=torch.Generator().manual_seed(0),

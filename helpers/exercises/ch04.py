@@ -22,14 +22,14 @@ import torch
 from torch import nn
 
 from helpers.exercises._common import answered as _answered
-from helpers.exercises._common import passed, require, require_close
+from helpers.exercises._common import is_int, passed, require, require_close
 
 
 def check_upsampled_size(answer) -> bool | None:
     """Exercise 1: the side of the image after the 4×4 stem and four ``ConvTranspose2d(k=4, s=2, p=1)``."""
     if not _answered(answer):
         return None
-    require(isinstance(answer, int) and not isinstance(answer, bool),
+    require(is_int(answer),
             f"the answer should be an int (a number of pixels), got {type(answer).__name__}")
     side = 4
     for _ in range(4):

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from helpers.exercises._common import answered as _answered
-from helpers.exercises._common import passed, require
+from helpers.exercises._common import is_int, passed, require
 
 #: Exercise 1: a resize-convolution generator body, 4×4 → 8×8 → 16×16 → 32×32
 #: (nearest ×2, then a 3×3 convolution with padding 1, three times).
@@ -49,7 +49,7 @@ def check_footprint_width(answer) -> bool | None:
 
     if not _answered(answer):
         return None
-    require(not isinstance(answer, bool) and isinstance(answer, int),
+    require(is_int(answer),
             f"the answer should be an int (a number of pixels), got {type(answer).__name__}")
     expected = footprint_widths(resize_stack_specs(), RESIZE_STACK_IN_SIZE)[0]
     hint = ""
