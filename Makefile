@@ -16,6 +16,7 @@ CACHE := _build/.jupyter_cache
 # pip warns about every local index folder that lacks a package; those lines are noise.
 PIPQUIET := grep -v -E "is ignored: it is neither a file nor a directory" || true
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
+UNIT_TESTS := $(BIN)/python -m pytest tests helpers book/_ext --doctest-modules -q -m "not site" -p no:cacheprovider
 # The exact environment (requirements-lock.txt) is a Linux x86_64, Python 3.11 one; elsewhere
 # the portable requirements.txt is installed.
 REQUIREMENTS := $(shell if [ "$$(uname -s)-$$(uname -m)" = "Linux-x86_64" ] && \
@@ -73,7 +74,7 @@ book: build
 
 unit: install
 	@echo "== unit tests and docstring examples of helpers/ =="
-	@$(BIN)/python -m pytest tests helpers book/_ext --doctest-modules -q -m "not site" -p no:cacheprovider
+	@$(UNIT_TESTS)
 
 clean-check: install
 	@echo "== notebooks stored without outputs =="
@@ -97,8 +98,7 @@ test: setup-test clean-check vendor
 	@mkdir -p _build
 	@start=$$(date +%s); \
 	echo "== unit tests (in the background, log in _build/unit.log) and every notebook (nbval) =="; \
-	( $(BIN)/python -m pytest tests helpers book/_ext --doctest-modules -q -m "not site" \
-	    -p no:cacheprovider > _build/unit.log 2>&1; echo $$? > _build/unit.rc ) & \
+	( $(UNIT_TESTS) > _build/unit.log 2>&1; echo $$? > _build/unit.rc ) & \
 	unit_pid=$$!; \
 	nb_rc=0; $(BIN)/python .ci/run_notebooks.py --cache $(CACHE) --json _build/notebook_times.json \
 	    $(NOTEBOOKS) || nb_rc=$$?; \
