@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from helpers.device import configure_threads  # noqa: E402
+
+configure_threads(1)  # before torch loads: idle threads sleep; one thread, as the notebooks
 
 REFERENCE_STEPS_PER_SECOND = 40.0
 WARMUP_STEPS = 10
@@ -33,7 +34,6 @@ def measure(timed_steps: int = TIMED_STEPS, warmup_steps: int = WARMUP_STEPS) ->
 
     from helpers.gan import build, fit, load_dataset, recipe_config
 
-    torch.set_num_threads(1)
     config = recipe_config("fast")
     data = load_dataset(config.dataset, size=config.size, split="train")
     state = build(config, device=torch.device("cpu"))

@@ -47,7 +47,6 @@ def main(argv=None) -> int:
         print("no notebooks given", file=sys.stderr)
         return 1
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])))
-    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     speeds = [probe_speed()]
     rows, failed = [], []
     for path in args.notebooks:

@@ -24,22 +24,23 @@ speed (``.ci/machine_speed.py``'s probe) before and after, and the load average.
 
 from __future__ import annotations
 
+import argparse
+import copy
+import datetime
+import json
 import os
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle threads sleep (measured ~4× faster under load)
-
-import argparse  # noqa: E402
-import copy  # noqa: E402
-import datetime  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from helpers.device import configure_threads  # noqa: E402
+
+configure_threads(1)  # before torch loads: idle threads sleep, and one thread (see its docstring)
 
 import torch  # noqa: E402
 
@@ -184,7 +185,6 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="a short smoke run, written to /tmp")
     parser.add_argument("--out", default=None, help=f"JSON file (default {OUT})")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
     quick = args.quick
     out = Path(args.out) if args.out else (Path("/tmp/gan_recipes_quick.json") if quick else OUT)
     started = time.perf_counter()

@@ -33,12 +33,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from helpers.checks import check_choice, check_int, check_number
+from helpers.rng import seeded
+
 #: The three upsampler designs compared in chapter 05.
 UPSAMPLER_KINDS = ("transposed", "resize", "lowpass")
 
 
 def lowpass_filter_1d(taps: int = 12, cutoff: float = 0.5, beta: float = 8.0) -> torch.Tensor:
     """A Kaiser-windowed sinc low-pass filter for ×2 resampling (even length, sums to 1).
+
+    Taught in chapter 05, §5.3 (Jitter and blur), as a layer of :func:`make_upsampler_stack`.
 
     ``cutoff`` is in cycles per sample of the *high* rate times two, so
     ``0.5`` keeps the band of the low-rate signal (half the high-rate Nyquist).
@@ -47,9 +52,10 @@ def lowpass_filter_1d(taps: int = 12, cutoff: float = 0.5, beta: float = 8.0) ->
     >>> h.shape, round(float(h.sum()), 6), bool(torch.allclose(h, h.flip(0)))
     (torch.Size([12]), 1.0, True)
     """
-    if taps < 2 or taps % 2:
+    taps = check_int(taps, "taps", 2)
+    if taps % 2:
         raise ValueError(f"taps must be an even number >= 2 (so the filter is centred between pixels), got {taps}")
-    if not 0.0 < cutoff <= 1.0:
+    if not 0.0 < check_number(cutoff, "cutoff") <= 1.0:
         raise ValueError(f"cutoff must be in (0, 1], got {cutoff}")
     n = np.arange(taps) - (taps - 1) / 2.0
     h = cutoff * np.sinc(cutoff * n) * np.kaiser(taps, beta)
@@ -66,6 +72,8 @@ def _separable(h: torch.Tensor, channels: int) -> tuple[torch.Tensor, torch.Tens
 
 def upsample2_lowpass(x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
     """Band-limited ×2 upsampling: insert zeros, then filter with ``2·h`` on each axis.
+
+    Taught in chapter 05, §5.3 (Jitter and blur), as a layer of :func:`make_upsampler_stack`.
 
     Circular at the borders (the signal is treated as periodic), so a
     shift of the input by one pixel shifts the output by exactly two. The
@@ -92,6 +100,8 @@ def upsample2_lowpass(x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
 def downsample2_lowpass(x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
     """Low-pass filter with ``h`` (circular), then keep every second pixel.
 
+    Taught in chapter 05, §5.3 (Jitter and blur), as a layer of :func:`make_upsampler_stack`.
+
     >>> downsample2_lowpass(torch.ones(1, 2, 8, 8), lowpass_filter_1d(8)).shape
     torch.Size([1, 2, 4, 4])
     """
@@ -106,6 +116,8 @@ def downsample2_lowpass(x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
 
 class TransposedUp(nn.Module):
     """×2 upsampling by ``ConvTranspose2d(kernel_size=4, stride=2, padding=1)``.
+
+    Taught in chapter 05, §5.3 (Jitter and blur), as a layer of :func:`make_upsampler_stack`.
 
     >>> TransposedUp(3, 5)(torch.zeros(1, 3, 8, 8)).shape
     torch.Size([1, 5, 16, 16])
@@ -123,14 +135,15 @@ class TransposedUp(nn.Module):
 class ResizeConvUp(nn.Module):
     """×2 upsampling by a resize (``"nearest"`` or ``"bilinear"``) and a 3×3 convolution.
 
+    Taught in chapter 03, §3.4 (The same recipe for a transposed convolution).
+
     >>> ResizeConvUp(3, 5)(torch.zeros(1, 3, 8, 8)).shape
     torch.Size([1, 5, 16, 16])
     """
 
     def __init__(self, in_channels: int, out_channels: int, mode: str = "nearest"):
         super().__init__()
-        if mode not in ("nearest", "bilinear"):
-            raise ValueError(f"mode must be 'nearest' or 'bilinear', got {mode!r}")
+        check_choice(mode, "mode", ("nearest", "bilinear"))
         self.mode = mode
         self.conv = nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False)
 
@@ -141,6 +154,8 @@ class ResizeConvUp(nn.Module):
 
 class LowPassUp(nn.Module):
     """×2 upsampling with a fixed windowed-sinc interpolator, then a 3×3 convolution.
+
+    Taught in chapter 05, §5.3 (Jitter and blur), as a layer of :func:`make_upsampler_stack`.
 
     Convolutions use circular padding, so the layer is a function of a
     periodic, band-limited signal.
@@ -160,6 +175,8 @@ class LowPassUp(nn.Module):
 
 class FilteredLeakyReLU(nn.Module):
     """A leaky ReLU applied at twice the sampling rate and low-passed back.
+
+    Taught in chapter 05, §5.3 (Jitter and blur), as a layer of :func:`make_upsampler_stack`.
 
     The kink of the ReLU creates frequencies above Nyquist; computing it on
     a ×2 upsampled signal and filtering before decimation keeps them from
@@ -183,6 +200,8 @@ def make_upsampler_stack(kind: str, channels: int = 8, n_layers: int = 2, out_ch
                          seed: int = 0) -> nn.Module:
     """A toy generator body: ``n_layers`` ×2 upsamplers of one ``kind``, leaky ReLUs between.
 
+    Taught in chapter 05, §5.3 (Jitter and blur).
+
     ``kind`` is one of :data:`UPSAMPLER_KINDS`. For ``"lowpass"`` the
     nonlinearity is a :class:`FilteredLeakyReLU`. Weights are drawn with
     ``seed`` (the same initialisation scheme for all kinds), so the designs
@@ -191,15 +210,14 @@ def make_upsampler_stack(kind: str, channels: int = 8, n_layers: int = 2, out_ch
     >>> make_upsampler_stack("transposed", channels=4, n_layers=1)(torch.zeros(1, 4, 8, 8)).shape
     torch.Size([1, 1, 16, 16])
     """
-    if kind not in UPSAMPLER_KINDS:
-        raise ValueError(f"kind must be one of {UPSAMPLER_KINDS}, got {kind!r}")
-    if n_layers < 1:
-        raise ValueError(f"n_layers must be at least 1, got {n_layers}")
+    check_choice(kind, "kind", UPSAMPLER_KINDS)
+    check_int(n_layers, "n_layers", 1)
     gen = torch.Generator().manual_seed(seed)
     layers: list[nn.Module] = []
     for i in range(n_layers):
         c_out = out_channels if i == n_layers - 1 else channels
-        block = {"transposed": TransposedUp, "resize": ResizeConvUp, "lowpass": LowPassUp}[kind](channels, c_out)
+        with seeded(None):                      # torch's own initialisation is overwritten below
+            block = {"transposed": TransposedUp, "resize": ResizeConvUp, "lowpass": LowPassUp}[kind](channels, c_out)
         with torch.no_grad():
             w = block.conv.weight
             fan_in = w[0].numel() if kind != "transposed" else channels * 4  # ≈ taps reaching one output
@@ -213,6 +231,8 @@ def make_upsampler_stack(kind: str, channels: int = 8, n_layers: int = 2, out_ch
 def band_limited_noise(batch: int, channels: int, size: int, cutoff: float = 0.5,
                        seed: int = 0) -> torch.Tensor:
     """Random periodic feature maps whose spectrum is zero above ``cutoff`` × Nyquist.
+
+    Taught in chapter 05, §5.3 (Jitter and blur).
 
     A stand-in for a generator's smooth intermediate feature map; being
     band-limited, it can be shifted by a fraction of a pixel exactly
@@ -232,6 +252,8 @@ def band_limited_noise(batch: int, channels: int, size: int, cutoff: float = 0.5
 
 def fourier_shift(x: torch.Tensor, shift: float, dim: int = -1) -> torch.Tensor:
     """Shift a periodic signal by ``shift`` pixels (any real number) along ``dim``.
+
+    Taught in chapter 05, §5.3 (Jitter and blur).
 
     Exact for band-limited signals; for an integer ``shift`` it equals
     ``torch.roll``. The Nyquist bin (even sizes) is kept real, so the result
@@ -261,6 +283,8 @@ def _interior(x: torch.Tensor, margin: int) -> torch.Tensor:
 def equivariance_error(model: nn.Module, x: torch.Tensor, shift: float, scale: int,
                        margin: int = 4) -> float:
     """Relative RMS difference between ``model(shift(x))`` and ``shift(model(x))``.
+
+    Taught in chapter 05, §5.3 (Jitter and blur).
 
     The input is moved by ``shift`` pixels to the right; an equivariant
     ×``scale`` upsampler moves its output by ``scale·shift`` pixels. 0 means
@@ -296,6 +320,8 @@ def estimate_shift(reference: torch.Tensor, moved: torch.Tensor, max_shift: floa
                    step: float = 0.01, margin: int = 4) -> float:
     """The horizontal shift ``d`` for which ``fourier_shift(reference, d)`` best matches ``moved``.
 
+    Taught in chapter 05, §5.3 (Jitter and blur), inside :func:`shift_sweep`.
+
     A search over ``[-max_shift, max_shift]`` (least squares on the
     interior): first on a coarse grid of ``10·step``, then in steps of
     ``step`` around the best coarse candidate, which gives the same answer
@@ -317,6 +343,8 @@ def estimate_shift(reference: torch.Tensor, moved: torch.Tensor, max_shift: floa
 
 def shift_sweep(model: nn.Module, x: torch.Tensor, shifts, scale: int, margin: int = 4) -> dict:
     """Move the input by each shift in ``shifts``; return how the output moved and flickered.
+
+    Taught in chapter 05, §5.3 (Jitter and blur).
 
     Returns a dict of lists: ``shift`` (input shift, pixels), ``ideal``
     (``scale·shift``), ``measured`` (the shift of the output found by
@@ -344,8 +372,11 @@ def shift_sweep(model: nn.Module, x: torch.Tensor, shifts, scale: int, margin: i
 def power_spectrum(images: torch.Tensor, normalize: bool = True) -> torch.Tensor:
     """Average power spectrum ``(H, W)`` of ``N ≥ 2`` grey images ``(N, 1, H, W)`` in [0, 1], centred.
 
-    Chapter 04's :func:`helpers.metrics.mean_log_spectrum` (means removed,
-    ``fftshift``), back on a linear scale; with ``normalize`` divided by its
+    Taught in chapter 05, §5.3 (Jitter and blur).
+
+    :func:`helpers.imaging.fft_power` with the means removed and ``fftshift``
+    (chapter 04's :func:`helpers.metrics.mean_log_spectrum` on a linear
+    scale); with ``normalize`` divided by its
     sum, so sets of images with different contrast compare by the *shape*
     of their spectra. The centre is frequency 0, the corners and the middle
     of the edges are the highest frequencies, where a checkerboard puts its
@@ -356,10 +387,10 @@ def power_spectrum(images: torch.Tensor, normalize: bool = True) -> torch.Tensor
     >>> tuple(int(i) for i in divmod(int(s.argmax()), 8)), round(float(s.max()), 3)  # (row, col), share
     ((0, 0), 1.0)
     """
-    from helpers.metrics import mean_log_spectrum
+    from helpers.imaging import fft_power
+    from helpers.metrics import as_metric_images
 
-    power = torch.pow(10.0, mean_log_spectrum(images).double()) - 1e-12
-    power = power.clamp_min(0.0)
+    power = torch.fft.fftshift(fft_power(as_metric_images(images), remove_mean=True))
     if normalize:
         power = power / power.sum().clamp_min(1e-30)
     return power.float()
@@ -367,6 +398,8 @@ def power_spectrum(images: torch.Tensor, normalize: bool = True) -> torch.Tensor
 
 def radial_profile(spectrum: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     """Azimuthal average of a centred 2-D spectrum: ``(radius, mean value)``.
+
+    Taught in chapter 05, §5.3 (Jitter and blur).
 
     Radius is in units of frequency bins from the centre; the largest
     radius is the corner (the highest, diagonal frequency).
@@ -387,6 +420,8 @@ def radial_profile(spectrum: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
 
 def high_frequency_ratio(images: torch.Tensor, fraction: float = 0.25) -> float:
     """Share of spectral power in the outer ``fraction`` of frequencies (per axis).
+
+    Taught in chapter 05, §5.3 (Jitter and blur).
 
     A crude single-number summary of "how much detail near the grid's
     limit": the power with ``|f_x|`` or ``|f_y|`` above ``(1 − fraction)``

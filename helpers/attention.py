@@ -28,12 +28,16 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
+from helpers.checks import check_int
+
 #: The architecture name :func:`register_sagan` registers in :mod:`helpers.gan`.
 SAGAN_ARCH = "sagan"
 
 
 class SelfAttention2d(nn.Module):
     """SAGAN self-attention: ``x + γ · o(h(x) · softmax(f(x)ᵀ g(x)))``.
+
+    Taught in chapter 05, §5.2 (Global structure), through :func:`register_sagan`.
 
     ``f`` (queries) and ``g`` (keys) are 1×1 convolutions to ``C/8``
     channels, ``h`` (values) to ``C/2``, ``o`` back to ``C``; ``γ`` is a
@@ -48,7 +52,7 @@ class SelfAttention2d(nn.Module):
 
     def __init__(self, channels: int, spectral: bool = False):
         super().__init__()
-        if channels < 8:
+        if check_int(channels, "channels") < 8:
             raise ValueError(f"channels must be at least 8 (queries and keys have channels // 8), got {channels}")
         sn = _spectral_norm if spectral else (lambda m: m)
         inner = channels // 8
@@ -72,6 +76,8 @@ class SelfAttention2d(nn.Module):
 
 def add_self_attention(generator: nn.Module, spectral: bool = True) -> SelfAttention2d:
     """Append a :class:`SelfAttention2d` to ``generator.blocks`` (in place); returns the block.
+
+    Taught in chapter 05, §5.2 (Global structure), through :func:`register_sagan`.
 
     For the chapter-04 :class:`~helpers.models.Generator` the block then
     works on the last hidden map (``size/2 × size/2``), just before
@@ -99,7 +105,10 @@ def add_self_attention(generator: nn.Module, spectral: bool = True) -> SelfAtten
 
 
 def build_sagan(config) -> tuple[nn.Module, nn.Module]:
-    """``(G, D)`` for a :class:`helpers.gan.GANConfig`: the chapter-04 models plus one attention block in G."""
+    """``(G, D)`` for a :class:`helpers.gan.GANConfig`: the chapter-04 models plus one attention block in G.
+
+    Taught in chapter 05, §5.2 (Global structure), through :func:`register_sagan`.
+    """
     from helpers.gan import ARCHITECTURES
 
     G, D = ARCHITECTURES["dcgan"](config)
@@ -109,6 +118,8 @@ def build_sagan(config) -> tuple[nn.Module, nn.Module]:
 
 def register_sagan() -> str:
     """Register :func:`build_sagan` with :mod:`helpers.gan` as ``"sagan"``; returns the name.
+
+    Taught in chapter 05, §5.2 (Global structure).
 
     >>> from helpers import gan
     >>> cfg = gan.recipe_config("fast", arch=register_sagan(), size=16, g_width=8, d_width=8)

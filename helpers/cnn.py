@@ -13,12 +13,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from helpers.checks import check_int, check_positive_int, check_probability, check_tensor
 from helpers.conv_math import conv_output_size
 
 
 def conv2d_by_hand(image: torch.Tensor, kernel: torch.Tensor, stride: int = 1,
                    padding: int = 0, dilation: int = 1) -> torch.Tensor:
     """Single-channel 2-D convolution written as two loops (deep learning's convention).
+
+    Taught in chapter 01, §1.1 (A convolution, by hand).
 
     ``out[i, j] = Σ_u Σ_v kernel[u, v] · padded[i·s + u·d, j·s + v·d]`` — a
     *cross-correlation*: the kernel is not flipped, exactly as in
@@ -28,10 +31,7 @@ def conv2d_by_hand(image: torch.Tensor, kernel: torch.Tensor, stride: int = 1,
     [[-1.0, -1.0], [-1.0, -1.0], [-1.0, -1.0]]
     """
     for name, t in (("image", image), ("kernel", kernel)):
-        if not isinstance(t, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, not {type(t).__name__}")
-        if t.dim() != 2:
-            raise ValueError(f"{name} must be 2-D (H, W) — one channel — got shape {tuple(t.shape)}")
+        check_tensor(t, name, (2,), "(H, W) — one channel —")
     kh, kw = kernel.shape
     out_h = conv_output_size(image.shape[0], kh, stride, padding, dilation)
     out_w = conv_output_size(image.shape[1], kw, stride, padding, dilation)
@@ -48,6 +48,8 @@ def conv2d_by_hand(image: torch.Tensor, kernel: torch.Tensor, stride: int = 1,
 def receptive_field(layers) -> int:
     """Receptive field (in input pixels, along one axis) of a stack of layers.
 
+    Taught in chapter 01, §1.9 (Receptive field).
+
     ``layers`` is a list of ``(kernel_size, stride)`` or
     ``(kernel_size, stride, dilation)``. With ``j`` the product of the
     strides so far, each layer adds ``d·(k − 1)·j`` pixels:
@@ -60,9 +62,8 @@ def receptive_field(layers) -> int:
     for index, layer in enumerate(layers):
         if len(layer) not in (2, 3):
             raise ValueError(f"layer {index} must be (kernel_size, stride[, dilation]), got {layer!r}")
-        k, s, d = (*layer, 1) if len(layer) == 2 else layer
-        if min(k, s, d) < 1:
-            raise ValueError(f"layer {index}: kernel_size, stride and dilation must be >= 1, got {layer!r}")
+        k, s, d = (check_int(v, f"layer {index}: {name}", 1)
+                   for v, name in zip((*layer, 1), ("kernel_size", "stride", "dilation")))
         r += d * (k - 1) * jump
         jump *= s
     return r
@@ -71,22 +72,56 @@ def receptive_field(layers) -> int:
 class DigitsCNN(nn.Module):
     """A small CNN for 8×8 digits: two 3×3 convolutions, max-pooling, a linear head.
 
+    Taught in chapter 01, §1.10 (A small CNN that reads digits).
+
+    The defaults are chapter 01's network: ``features`` (``conv(1→c) → ReLU →
+    conv(c→2c) → ReLU → max-pool ×½``) and ``head`` (``flatten → dropout →
+    linear``), ``(N, 1, 8, 8) → (N, classes)``. The options build chapter
+    04's metric classifier (:class:`helpers.metrics.DigitClassifier`) from
+    the same pieces: ``pool_each=True`` pools after *each* convolution
+    (8 → 4 → 2), and ``feature_dim`` adds an ``embedding`` (``flatten →
+    linear → ReLU``, the feature space the metrics measure in) before a
+    ``head`` that is then one linear layer; ``dropout=0`` leaves dropout out.
+    :meth:`embed` returns what the last linear layer reads.
+
     >>> DigitsCNN()(torch.zeros(2, 1, 8, 8)).shape
     torch.Size([2, 10])
+    >>> net = DigitsCNN(channels=32, pool_each=True, feature_dim=64, dropout=0.0)
+    >>> net.embed(torch.zeros(2, 1, 8, 8)).shape, net.head, sum(p.numel() for p in net.parameters())
+    (torch.Size([2, 64]), Linear(in_features=64, out_features=10, bias=True), 35914)
     """
 
-    def __init__(self, channels: int = 16, classes: int = 10):
+    def __init__(self, channels: int = 16, classes: int = 10, pool_each: bool = False,
+                 feature_dim: int | None = None, dropout: float = 0.2):
         super().__init__()
+        c = check_positive_int(channels, "channels")
+        classes = check_positive_int(classes, "classes")
+        pool = [nn.MaxPool2d(2)] if pool_each else []
         self.features = nn.Sequential(
-            nn.Conv2d(1, channels, kernel_size=3, padding=1),             # (N, c, 8, 8)
-            nn.ReLU(),
-            nn.Conv2d(channels, 2 * channels, kernel_size=3, padding=1),  # (N, 2c, 8, 8)
-            nn.ReLU(),
-            nn.MaxPool2d(2),                                              # (N, 2c, 4, 4)
+            nn.Conv2d(1, c, kernel_size=3, padding=1), nn.ReLU(), *pool,           # (N, c, 8 or 4, …)
+            nn.Conv2d(c, 2 * c, kernel_size=3, padding=1), nn.ReLU(),             # (N, 2c, …)
+            nn.MaxPool2d(2),                                                    # (N, 2c, 4, 4) or 2×2
         )
-        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Linear(2 * channels * 16, classes))
+        flat = 2 * c * (4 if pool_each else 16)
+        drop = [nn.Dropout(check_probability(dropout, "dropout", closed=True))] if dropout else []
+        if feature_dim is None:
+            self.embedding = None
+            self.head = nn.Sequential(nn.Flatten(), *drop, nn.Linear(flat, classes))
+        else:
+            feature_dim = check_positive_int(feature_dim, "feature_dim")
+            self.embedding = nn.Sequential(nn.Flatten(), *drop, nn.Linear(flat, feature_dim), nn.ReLU())
+            self.head = nn.Linear(feature_dim, classes)
+
+    def _check(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or x.shape[1:] != (1, 8, 8):
+            raise ValueError(f"{type(self).__name__} expects (N, 1, 8, 8) images, got {tuple(x.shape)}")
+        return x
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """What the last linear layer reads: ``(N, feature_dim)`` (or ``(N, 2c·16)`` without a feature layer)."""
+        h = self.features(self._check(x))
+        return self.embedding(h) if self.embedding is not None else self.head[:-1](h)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 4 or x.shape[1:] != (1, 8, 8):
-            raise ValueError(f"DigitsCNN expects (N, 1, 8, 8) images, got {tuple(x.shape)}")
-        return self.head(self.features(x))
+        h = self.features(self._check(x))
+        return self.head(self.embedding(h) if self.embedding is not None else h)

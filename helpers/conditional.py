@@ -21,19 +21,25 @@ from __future__ import annotations
 
 import torch
 
+from helpers.checks import check_int, check_positive_int
 from helpers.data import load_digits, resize_images
 
 
 def class_grid_labels(per_class: int, num_classes: int = 10) -> torch.Tensor:
-    """``per_class`` copies of each label, class by class: ``(per_class · num_classes,)`` int64."""
-    if per_class < 1 or num_classes < 1:
-        raise ValueError(f"per_class and num_classes must be positive, got {per_class} and {num_classes}")
+    """``per_class`` copies of each label, class by class: ``(per_class · num_classes,)`` int64.
+
+    Taught in chapter 05, §5.1 (Control).
+    """
+    check_positive_int(per_class, "per_class")
+    check_positive_int(num_classes, "num_classes")
     return torch.arange(num_classes).repeat_interleave(per_class)
 
 
 def per_class_metrics(images: torch.Tensor, labels: torch.Tensor, num_classes: int = 10,
                       seed: int = 0) -> list[dict]:
     """One row per class: ``class``, ``n``, ``label accuracy``, ``FD (class)``, ``FD floor (class)``.
+
+    Taught in chapter 05, §5.1 (Control).
 
     ``images`` are samples ``(N, 1, H, W)`` in [0, 1] generated for the
     requested ``labels`` ``(N,)``. Distances use the features of
@@ -83,6 +89,8 @@ def per_class_metrics(images: torch.Tensor, labels: torch.Tensor, num_classes: i
 def latent_label_balance(generator: torch.nn.Module, per_class: int = 64, seed: int = 0) -> dict:
     """How much a conditional generator's first layer listens to ``z`` and how much to ``y``.
 
+    Taught in chapter 05, §5.1 (Control).
+
     The chapter-04 generator adds a label embedding to the latent vector,
     ``G(z + e(y))``. Returns a dict with
 
@@ -102,8 +110,7 @@ def latent_label_balance(generator: torch.nn.Module, per_class: int = 64, seed: 
     embed = getattr(generator, "embed", None)
     if embed is None:
         raise ValueError("the generator is not class-conditional (it has no label embedding `embed`)")
-    if per_class < 2:
-        raise ValueError(f"per_class must be at least 2, got {per_class}")
+    check_int(per_class, "per_class", 2)
     device = embed.weight.device
     k, d = embed.weight.shape
     z = torch.randn(per_class, d, generator=torch.Generator().manual_seed(seed)).to(device)

@@ -27,32 +27,23 @@ argument and the rule, rather than returning a tensor of a wrong shape.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
+from helpers.checks import check_int, check_int_pair, check_tensor
 
 
-def _pair(value, name: str, minimum: int) -> tuple[int, int]:
-    """An int or a pair of ints (height, width), checked, as a pair."""
-    if isinstance(value, (tuple, list, torch.Size)):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a pair (height, width), got {tuple(value)!r}")
-        return (_check_int(value[0], f"{name}[0]", minimum), _check_int(value[1], f"{name}[1]", minimum))
-    value = _check_int(value, name, minimum)
-    return value, value
+def _check_sizes(size, kernel_size, stride, padding, dilation) -> tuple[int, int, int, int, int]:
+    """The five settings of a convolution along one axis, checked: all ints, padding >= 0, the rest >= 1."""
+    return (check_int(size, "size", 1), check_int(kernel_size, "kernel_size", 1), check_int(stride, "stride", 1),
+            check_int(padding, "padding", 0), check_int(dilation, "dilation", 1))
 
 
 def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
                      dilation: int = 1) -> int:
     """Spatial output size of a convolution along one axis.
+
+    Taught in chapter 01, §1.3 (Output size); reused in chapter 02.
 
     ``floor((size + 2·padding − dilation·(kernel_size − 1) − 1) / stride) + 1``,
     the formula of ``torch.nn.Conv2d``.
@@ -60,11 +51,7 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
     >>> conv_output_size(5, 3), conv_output_size(5, 3, padding=1), conv_output_size(7, 3, dilation=2)
     (3, 5, 3)
     """
-    size = _check_int(size, "size", 1)
-    kernel_size = _check_int(kernel_size, "kernel_size", 1)
-    stride = _check_int(stride, "stride", 1)
-    padding = _check_int(padding, "padding", 0)
-    dilation = _check_int(dilation, "dilation", 1)
+    size, kernel_size, stride, padding, dilation = _check_sizes(size, kernel_size, stride, padding, dilation)
     span = dilation * (kernel_size - 1) + 1
     if span > size + 2 * padding:
         raise ValueError(
@@ -76,7 +63,7 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
 
 
 def _check_output_padding(output_padding: int, stride: int, dilation: int, suffix: str = "") -> int:
-    output_padding = _check_int(output_padding, f"output_padding{suffix}", 0)
+    output_padding = check_int(output_padding, f"output_padding{suffix}", 0)
     if output_padding >= stride and output_padding >= dilation:
         raise ValueError(
             f"output_padding{suffix}={output_padding} must be smaller than stride{suffix}={stride} "
@@ -90,6 +77,8 @@ def conv_transpose_output_size(size: int, kernel_size: int, stride: int = 1, pad
                                dilation: int = 1, output_padding: int = 0) -> int:
     """Spatial output size of a transposed convolution along one axis.
 
+    Taught in chapter 02, §2.3 (The output size, and why ``output_padding`` exists).
+
     ``(size − 1)·stride − 2·padding + dilation·(kernel_size − 1) + output_padding + 1``,
     the formula of ``torch.nn.ConvTranspose2d``. ``output_padding`` must be
     smaller than ``stride`` or ``dilation``, and the result at least 1.
@@ -101,11 +90,7 @@ def conv_transpose_output_size(size: int, kernel_size: int, stride: int = 1, pad
     >>> conv_transpose_output_size(4, 3, stride=2, padding=1), conv_transpose_output_size(4, 3, 2, 1, output_padding=1)
     (7, 8)
     """
-    size = _check_int(size, "size", 1)
-    kernel_size = _check_int(kernel_size, "kernel_size", 1)
-    stride = _check_int(stride, "stride", 1)
-    padding = _check_int(padding, "padding", 0)
-    dilation = _check_int(dilation, "dilation", 1)
+    size, kernel_size, stride, padding, dilation = _check_sizes(size, kernel_size, stride, padding, dilation)
     output_padding = _check_output_padding(output_padding, stride, dilation)
     out = (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
     if out < 1:
@@ -123,6 +108,8 @@ def output_padding_for(size: int, kernel_size: int, stride: int = 1, padding: in
                        dilation: int = 1) -> int:
     """The ``output_padding`` that takes a convolution's output size back to ``size``.
 
+    Taught in chapter 02, §2.3 (The output size, and why ``output_padding`` exists).
+
     A convolution with stride ``s`` maps ``s`` neighbouring input sizes to the
     same output size (the division rounds down); the transposed convolution
     with the same settings returns the smallest of them, and
@@ -137,19 +124,10 @@ def output_padding_for(size: int, kernel_size: int, stride: int = 1, padding: in
     return (size + 2 * padding - dilation * (kernel_size - 1) - 1) % stride
 
 
-def _check_tensor(t, name: str, ranks: tuple[int, ...], what: str) -> torch.Tensor:
-    if not isinstance(t, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, not {type(t).__name__}")
-    if t.dim() not in ranks:
-        allowed = " or ".join(f"{r}-D" for r in ranks)
-        raise ValueError(f"{name} must be {allowed} {what}, got {t.dim()}-D with shape {tuple(t.shape)}")
-    if 0 in t.shape[-3:]:  # a batch of 0 is allowed, an empty channel or spatial axis is not
-        raise ValueError(f"{name} has an empty axis: shape {tuple(t.shape)}")
-    return t
-
-
 def conv_matrix(kernel: torch.Tensor, input_shape, stride=1, padding=0, dilation=1) -> torch.Tensor:
     """The matrix ``C`` of a single-channel 2-D convolution on an ``H × W`` input.
+
+    Taught in chapter 02, §2.1 (A convolution is a matrix).
 
     ``C`` has one row per output pixel and one column per input pixel
     (``(H_out·W_out, H·W)``, row-major order), so that, with PyTorch's
@@ -169,11 +147,11 @@ def conv_matrix(kernel: torch.Tensor, input_shape, stride=1, padding=0, dilation
     >>> C.shape, int(C.sum())
     (torch.Size([4, 16]), 36)
     """
-    kernel = _check_tensor(kernel, "kernel", (2,), "(kH, kW)")
-    h, w = _pair(input_shape, "input_shape", 1)
-    sh, sw = _pair(stride, "stride", 1)
-    ph, pw = _pair(padding, "padding", 0)
-    dh, dw = _pair(dilation, "dilation", 1)
+    kernel = check_tensor(kernel, "kernel", (2,), "(kH, kW)")
+    h, w = check_int_pair(input_shape, "input_shape", 1)
+    sh, sw = check_int_pair(stride, "stride", 1)
+    ph, pw = check_int_pair(padding, "padding", 0)
+    dh, dw = check_int_pair(dilation, "dilation", 1)
     kh, kw = kernel.shape
     h_out = conv_output_size(h, kh, sh, ph, dh)
     w_out = conv_output_size(w, kw, sw, pw, dw)
@@ -195,11 +173,11 @@ def conv_matrix(kernel: torch.Tensor, input_shape, stride=1, padding=0, dilation
 
 def _transpose_args(x, weight, bias, stride, padding, output_padding, dilation, groups):
     """Check the arguments of a transposed convolution; return them normalised."""
-    x = _check_tensor(x, "x", (3, 4), "(N, C_in, H, W) or unbatched (C_in, H, W)")
-    weight = _check_tensor(weight, "weight", (4,), "(C_in, C_out/groups, kH, kW)")
+    x = check_tensor(x, "x", (3, 4), "(N, C_in, H, W) or unbatched (C_in, H, W)")
+    weight = check_tensor(weight, "weight", (4,), "(C_in, C_out/groups, kH, kW)")
     if not x.is_floating_point() or x.dtype != weight.dtype:
         raise ValueError(f"x and weight must have the same floating dtype, got {x.dtype} and {weight.dtype}")
-    groups = _check_int(groups, "groups", 1)
+    groups = check_int(groups, "groups", 1)
     c_in = x.shape[-3]
     if weight.shape[0] != c_in:
         raise ValueError(
@@ -211,13 +189,13 @@ def _transpose_args(x, weight, bias, stride, padding, output_padding, dilation, 
         raise ValueError(f"the input channels ({c_in}) must be divisible by groups={groups}")
     c_out = weight.shape[1] * groups
     if bias is not None:
-        bias = _check_tensor(bias, "bias", (1,), "(C_out,)")
+        bias = check_tensor(bias, "bias", (1,), "(C_out,)")
         if bias.shape[0] != c_out:
             raise ValueError(f"bias must have C_out = weight.shape[1]*groups = {c_out} entries, got {bias.shape[0]}")
-    s = _pair(stride, "stride", 1)
-    p = _pair(padding, "padding", 0)
-    d = _pair(dilation, "dilation", 1)
-    op = _pair(output_padding, "output_padding", 0)
+    s = check_int_pair(stride, "stride", 1)
+    p = check_int_pair(padding, "padding", 0)
+    d = check_int_pair(dilation, "dilation", 1)
+    op = check_int_pair(output_padding, "output_padding", 0)
     for axis in (0, 1):
         suffix = f"[{axis}]" if isinstance(output_padding, (tuple, list)) else ""
         _check_output_padding(op[axis], s[axis], d[axis], suffix)
@@ -229,6 +207,8 @@ def _transpose_args(x, weight, bias, stride, padding, output_padding, dilation, 
 def conv_transpose2d_reference(x, weight, bias=None, stride=1, padding=0, output_padding=0,
                                dilation=1, groups=1) -> torch.Tensor:
     """A from-scratch ``F.conv_transpose2d``: the *scatter* view.
+
+    Taught in chapter 02, §2.2 (Two equivalent views).
 
     Every input pixel ``x[n, c, u, v]`` stamps a copy of the kernel, scaled by
     its value, into the output, with the stamp's corner at
@@ -275,16 +255,17 @@ def conv_transpose2d_reference(x, weight, bias=None, stride=1, padding=0, output
 def insert_zeros(x: torch.Tensor, stride) -> torch.Tensor:
     """Put ``stride − 1`` zeros between neighbouring pixels of the last two axes.
 
+    Taught in chapter 02, §2.2 (Two equivalent views).
+
     >>> insert_zeros(torch.tensor([[1., 2.], [3., 4.]]), 2)
     tensor([[1., 0., 2.],
             [0., 0., 0.],
             [3., 0., 4.]])
     """
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch.Tensor, not {type(x).__name__}")
+    check_tensor(x, "x", allow_empty=True)
     if x.dim() < 2:
         raise ValueError(f"x must have at least 2 axes (…, H, W), got shape {tuple(x.shape)}")
-    sh, sw = _pair(stride, "stride", 1)
+    sh, sw = check_int_pair(stride, "stride", 1)
     h, w = x.shape[-2:]
     out = x.new_zeros(*x.shape[:-2], (h - 1) * sh + 1, (w - 1) * sw + 1)
     out[..., ::sh, ::sw] = x
@@ -294,6 +275,8 @@ def insert_zeros(x: torch.Tensor, stride) -> torch.Tensor:
 def conv_transpose2d_gather(x, weight, bias=None, stride=1, padding=0, output_padding=0,
                             dilation=1, groups=1) -> torch.Tensor:
     """``F.conv_transpose2d`` as an ordinary convolution: the *gather* view.
+
+    Taught in chapter 02, §2.2 (Two equivalent views).
 
     1. insert ``stride − 1`` zeros between the input pixels;
     2. pad each border with ``dilation·(k − 1) − padding`` zeros (a negative
@@ -321,15 +304,48 @@ def conv_transpose2d_gather(x, weight, bias=None, stride=1, padding=0, output_pa
     return F.conv2d(up, flipped, bias, stride=1, dilation=d, groups=groups)
 
 
-def _overlap_1d(size: int, kernel_size: int, stride: int) -> torch.Tensor:
-    counts = torch.zeros((size - 1) * stride + kernel_size, dtype=torch.long)
-    for u in range(size):  # input pixel u stamps the kernel onto u·stride … u·stride + k − 1
-        counts[u * stride: u * stride + kernel_size] += 1
-    return counts
+def stamp_counts(values, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1,
+                 output_size: int | None = None) -> torch.Tensor:
+    """A 1-D transposed convolution with an all-ones kernel: how many stamps land on each output pixel.
+
+    Taught in chapter 02, §2.6 (Checkerboard artifacts), inside :func:`overlap_counts` and the §2.9
+    size calculator.
+
+    Input pixel ``u`` adds ``values[u]`` to the ``kernel_size`` output pixels
+    ``u·stride + a·dilation − padding`` (``a = 0 … kernel_size − 1``); taps
+    that fall into the cropped border are dropped. ``values`` is a 1-D integer
+    tensor (or an int ``n`` for ``n`` ones: one stamp per input pixel);
+    ``output_size`` defaults to the full output without ``output_padding``.
+    :func:`overlap_counts`, :func:`stacked_overlap_counts` and the
+    chapter-02 size calculator (:mod:`helpers.widgets`) all count with it.
+
+    >>> stamp_counts(4, kernel_size=3, stride=2).tolist()
+    [1, 1, 2, 1, 2, 1, 2, 1, 1]
+    >>> stamp_counts(4, 4, stride=2, padding=1).tolist()        # k=4, s=2, p=1: even inside
+    [1, 2, 2, 2, 2, 2, 2, 1]
+    >>> stamp_counts(torch.tensor([1, 2]), 2, stride=1).tolist()  # weighted by the input
+    [1, 3, 2]
+    """
+    if not isinstance(values, torch.Tensor):
+        values = torch.ones(check_int(values, "size", 1), dtype=torch.long)
+    n = values.shape[0]
+    kernel_size = check_int(kernel_size, "kernel_size", 1)
+    stride = check_int(stride, "stride", 1)
+    padding = check_int(padding, "padding", 0)
+    dilation = check_int(dilation, "dilation", 1)
+    full = (n - 1) * stride + dilation * (kernel_size - 1) + 1
+    if output_size is None:
+        output_size = full - 2 * padding
+    counts = values.new_zeros(max(full, padding + output_size))
+    for a in range(kernel_size):           # tap a of every stamp: out[u·s + a·d] += values[u]
+        counts[a * dilation: a * dilation + (n - 1) * stride + 1: stride] += values
+    return counts[padding: padding + output_size]
 
 
 def overlap_counts(size, kernel_size, stride) -> torch.Tensor:
     """How many kernel stamps cover each output pixel of a transposed convolution.
+
+    Taught in chapter 02, §2.6 (Checkerboard artifacts); reused in chapter 03.
 
     No padding, dilation 1: the full output of ``(size − 1)·stride + kernel_size``
     pixels per axis. When ``stride`` does not divide ``kernel_size`` the count
@@ -344,20 +360,25 @@ def overlap_counts(size, kernel_size, stride) -> torch.Tensor:
     tensor([1, 1, 2, 1, 2, 1, 2, 1, 1])
     >>> overlap_counts(4, 4, 2)
     tensor([1, 1, 2, 2, 2, 2, 2, 2, 1, 1])
-    >>> overlap_counts((2, 3), 3, 2).shape
-    torch.Size([5, 7])
+    >>> overlap_counts((2, 3), 3, 2)          # (5, 7): rows × columns
+    tensor([[1, 1, 2, 1, 2, 1, 1],
+            [1, 1, 2, 1, 2, 1, 1],
+            [2, 2, 4, 2, 4, 2, 2],
+            [1, 1, 2, 1, 2, 1, 1],
+            [1, 1, 2, 1, 2, 1, 1]])
     """
     if isinstance(size, (tuple, list, torch.Size)):
-        h, w = _pair(size, "size", 1)
-        kh, kw = _pair(kernel_size, "kernel_size", 1)
-        sh, sw = _pair(stride, "stride", 1)
-        return _overlap_1d(h, kh, sh)[:, None] * _overlap_1d(w, kw, sw)[None, :]
-    return _overlap_1d(_check_int(size, "size", 1), _check_int(kernel_size, "kernel_size", 1),
-                       _check_int(stride, "stride", 1))
+        h, w = check_int_pair(size, "size", 1)
+        kh, kw = check_int_pair(kernel_size, "kernel_size", 1)
+        sh, sw = check_int_pair(stride, "stride", 1)
+        return stamp_counts(h, kh, sh)[:, None] * stamp_counts(w, kw, sw)[None, :]
+    return stamp_counts(size, kernel_size, stride)
 
 
 def stacked_overlap_counts(size: int, kernel_size: int, stride: int, layers: int = 1) -> torch.Tensor:
     """Overlap counts after ``layers`` identical transposed convolutions with all-ones kernels (1-D).
+
+    Taught in chapter 02, §2.6 (Checkerboard artifacts).
 
     The input is ``size`` ones; every layer is a transposed convolution with
     kernel ``[1] * kernel_size``, the given ``stride``, no padding. Equal
@@ -370,15 +391,10 @@ def stacked_overlap_counts(size: int, kernel_size: int, stride: int, layers: int
     >>> stacked_overlap_counts(2, 2, 2, layers=2).tolist()   # k = s: no overlap, ever
     [1, 1, 1, 1, 1, 1, 1, 1]
     """
-    layers = _check_int(layers, "layers", 1)
-    counts = torch.ones(_check_int(size, "size", 1), dtype=torch.long)
-    kernel_size = _check_int(kernel_size, "kernel_size", 1)
-    stride = _check_int(stride, "stride", 1)
-    for _ in range(layers):
-        out = torch.zeros((len(counts) - 1) * stride + kernel_size, dtype=torch.long)
-        for a in range(kernel_size):           # tap a of every stamp: out[u·s + a] += x[u]
-            out[a: a + (len(counts) - 1) * stride + 1: stride] += counts
-        counts = out
+    layers = check_int(layers, "layers", 1)
+    counts = stamp_counts(size, kernel_size, stride)
+    for _ in range(layers - 1):
+        counts = stamp_counts(counts, kernel_size, stride)
     return counts
 
 
@@ -388,6 +404,8 @@ PATTERN_INPUT = 64
 
 def overlap_pattern(kernel_size: int, stride: int, layers: int = 1) -> dict:
     """The repeating pattern of :func:`stacked_overlap_counts` far from the borders.
+
+    Taught in chapter 02, §2.6 (Checkerboard artifacts).
 
     Returns ``{"period", "low", "high", "window"}``: the smallest period of
     the interior counts (1 = flat, no checkerboard), their minimum and

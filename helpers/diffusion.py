@@ -37,15 +37,19 @@ torch.Size([2, 1, 8, 8])
 from __future__ import annotations
 
 import math
-import time
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from helpers.checks import check_image_batch, check_int, check_unit_range
+from helpers.training import train_steps
+
 
 class NoiseSchedule:
     """Cosine noise schedule (Nichol & Dhariwal 2021) with ``steps`` diffusion steps.
+
+    Taught in chapter 05, §5.4 (Higher quality).
 
     Attributes (1-D tensors of length ``steps``): ``betas``, ``alphas``
     (``1 − β``), ``alpha_bars`` (cumulative products).
@@ -56,8 +60,7 @@ class NoiseSchedule:
     """
 
     def __init__(self, steps: int = 100, max_beta: float = 0.999, offset: float = 0.008):
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
-            raise ValueError(f"steps must be an int >= 2, got {steps!r}")
+        check_int(steps, "steps", 2)
         self.steps = steps
         t = torch.arange(steps + 1, dtype=torch.float64) / steps
         f = torch.cos((t + offset) / (1 + offset) * math.pi / 2) ** 2
@@ -77,6 +80,8 @@ class NoiseSchedule:
 def q_sample(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor, schedule: NoiseSchedule) -> torch.Tensor:
     """The forward process in one step: ``x_t = √ᾱ_t · x_0 + √(1 − ᾱ_t) · ε``.
 
+    Taught in chapter 05, §5.4 (Higher quality).
+
     ``t`` holds one step index (0 … steps−1) per image.
 
     >>> s = NoiseSchedule(10)
@@ -94,6 +99,8 @@ def q_sample(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor, schedule: N
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     """Sinusoidal embedding of integer steps, ``(N,) → (N, dim)`` (as in transformers).
 
+    Taught in chapter 05, §5.4 (Higher quality), as a piece of :class:`TinyUNet`.
+
     >>> timestep_embedding(torch.tensor([0, 5]), 8).shape
     torch.Size([2, 8])
     """
@@ -104,7 +111,10 @@ def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
 
 
 class ResBlock(nn.Module):
-    """Two 3×3 convolutions with GroupNorm and SiLU; the step embedding is added in between."""
+    """Two 3×3 convolutions with GroupNorm and SiLU; the step embedding is added in between.
+
+    Taught in chapter 05, §5.4 (Higher quality), as a piece of :class:`TinyUNet`.
+    """
 
     def __init__(self, in_channels: int, out_channels: int, time_dim: int):
         super().__init__()
@@ -124,6 +134,8 @@ class ResBlock(nn.Module):
 
 class TinyUNet(nn.Module):
     """A two-level U-Net that predicts the noise ``ε`` in ``x_t``.
+
+    Taught in chapter 05, §5.4 (Higher quality).
 
     ``size`` must be divisible by 4. Encoder: 3×3 conv, then two
     ``Conv2d(k=4, s=2, p=1)`` halvings; decoder: two
@@ -170,8 +182,14 @@ def diffusion_loss(model: nn.Module, x0: torch.Tensor, schedule: NoiseSchedule,
                    generator: torch.Generator | None = None) -> torch.Tensor:
     """The simplified DDPM loss: mean of ``‖ε − ε_θ(x_t, t)‖²`` over random ``t`` and ``ε``.
 
-    >>> s = NoiseSchedule(10)
-    >>> diffusion_loss(TinyUNet(8, base=8), torch.zeros(2, 1, 8, 8), s).item() > 0
+    Taught in chapter 05, §5.4 (Higher quality).
+
+    >>> net = TinyUNet(8, base=8)
+    >>> _ = net.out[-1].weight.data.zero_(), net.out[-1].bias.data.zero_()   # predicts ε̂ = 0
+    >>> g = torch.Generator().manual_seed(0)
+    >>> loss = diffusion_loss(net, torch.zeros(2, 1, 8, 8), NoiseSchedule(10), g)
+    >>> g = torch.Generator().manual_seed(0); _ = torch.randint(0, 10, (2,), generator=g)
+    >>> bool(torch.isclose(loss, torch.randn(2, 1, 8, 8, generator=g).pow(2).mean()))   # = mean(ε²)
     True
     """
     n = x0.shape[0]
@@ -185,11 +203,15 @@ def train_ddpm(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedule, 
                device: torch.device | str | None = None, ema_decay: float | None = 0.995) -> dict:
     """Train ``model`` to predict the noise; ``images`` are ``(N, C, H, W)`` in [-1, 1].
 
-    Adam with a cosine-decayed learning rate. With ``ema_decay`` the
-    weights of ``model`` are replaced at the end by their exponential
-    moving average over the run (as in Ho et al. 2020; it matters most for
-    short runs). Returns a history dict with ``loss`` (one value per step)
-    and ``seconds`` (wall time).
+    Taught in chapter 05, §5.4 (Higher quality).
+
+    Adam with a cosine-decayed learning rate (:func:`helpers.training.train_steps`,
+    which stops with a clear message if the loss becomes NaN). With
+    ``ema_decay`` the weights of ``model`` are replaced at the end by their
+    exponential moving average over the run (as in Ho et al. 2020; it
+    matters most for short runs; chapter 04's :func:`helpers.training.update_ema`).
+    Returns a history dict with ``loss`` (one value per step) and
+    ``seconds`` (wall time).
 
     >>> net = TinyUNet(8, base=8)
     >>> h = train_ddpm(net, torch.rand(16, 1, 8, 8) * 2 - 1, NoiseSchedule(10), steps=2, batch_size=8,
@@ -197,49 +219,28 @@ def train_ddpm(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedule, 
     >>> len(h["loss"])
     2
     """
-    from tqdm.auto import tqdm
-
-    if images.dim() != 4:
-        raise ValueError(f"images must be (N, C, H, W), got shape {tuple(images.shape)}")
-    if images.min() < -1.001 or images.max() > 1.001:
-        raise ValueError("images must be scaled to [-1, 1] (x * 2 - 1 for images in [0, 1])")
+    images = check_image_batch(images, channels=None)
+    check_unit_range(images, low=-1.0, hint="(x * 2 - 1 for images in [0, 1])")
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device).train()
     schedule.to(device)
     gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    lr_sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
     data = images.to(device)
-    ema = [p.detach().clone() for p in model.parameters()] if ema_decay is not None else None
-    history = {"loss": []}
-    start = time.perf_counter()
-    bar = tqdm(range(steps), desc="diffusion", disable=not progress)
-    for _ in bar:
+
+    def batch_loss():                          # Algorithm 1: a random batch, step and noise
         idx = torch.randint(0, data.shape[0], (batch_size,), generator=gen).to(device)
-        loss = diffusion_loss(model, data[idx], schedule, gen)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        lr_sched.step()
-        if ema is not None:
-            n = len(history["loss"]) + 1
-            decay = min(ema_decay, (1.0 + n) / (10.0 + n))      # warm-up: do not average the init
-            with torch.no_grad():
-                torch._foreach_lerp_(ema, [p.detach() for p in model.parameters()], 1.0 - decay)
-        history["loss"].append(float(loss.detach()))
-        if len(history["loss"]) % 50 == 0:
-            bar.set_postfix(loss=f"{sum(history['loss'][-50:]) / 50:.4f}")
-    history["seconds"] = time.perf_counter() - start
-    if ema is not None:
-        with torch.no_grad():
-            for p, e in zip(model.parameters(), ema):
-                p.copy_(e)
+        return diffusion_loss(model, data[idx], schedule, gen)
+
+    history = train_steps(model, batch_loss, steps, lr, ema_decay=ema_decay, desc="diffusion",
+                          progress=progress, postfix="loss", postfix_every=50)
     model.eval()
     return history
 
 
 def predict_x0(x_t: torch.Tensor, eps: torch.Tensor, alpha_bar: torch.Tensor) -> torch.Tensor:
     """The clean image implied by a noise prediction: ``x̂_0 = (x_t − √(1−ᾱ_t) ε) / √ᾱ_t``.
+
+    Taught in chapter 05, §5.4 (Higher quality).
 
     It inverts :func:`q_sample` for a known ``ε``:
 
@@ -256,6 +257,8 @@ def predict_x0(x_t: torch.Tensor, eps: torch.Tensor, alpha_bar: torch.Tensor) ->
 def reverse_step(model: nn.Module, x: torch.Tensor, t: int, schedule: NoiseSchedule,
                  noise: torch.Tensor | None = None, clip_denoised: bool = False) -> torch.Tensor:
     """One step of the reverse process (Ho et al. 2020, Algorithm 2): ``x_t → x_{t−1}``.
+
+    Taught in chapter 05, §5.4 (Higher quality).
 
     The code counts steps from 0: its ``t`` is the paper's ``t + 1``, so
     ``t = 0`` is the last step and adds no noise. Without clipping, the mean
@@ -296,6 +299,8 @@ def sample(model: nn.Module, schedule: NoiseSchedule, n: int, size: int | None =
            seed: int = 0, batch_size: int = 500, return_trajectory: bool = False,
            clip_denoised: bool = False):
     """Ancestral DDPM sampling: start from ``N(0, I)``, apply :func:`reverse_step` ``steps`` times.
+
+    Taught in chapter 05, §5.4 (Higher quality).
 
     ``x_{t−1} = (x_t − β_t/√(1−ᾱ_t) · ε_θ) / √α_t + σ_t z`` with
     ``σ_t² = β_t (1−ᾱ_{t−1}) / (1−ᾱ_t)``; with ``clip_denoised`` the

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from helpers.checks import check_int, is_int
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 #: Style shared by the figures (inline, so that it travels with the output).
@@ -92,12 +94,16 @@ def _png_bytes(frame, index: int) -> bytes:
     return buffer.getvalue()
 
 
-_FRAME_SCRIPT = """(function () {
+#: The start of every figure's script: find this output's root element (once, even if the page
+#: runs the script again) and mark it ready.
+_ROOT_JS = """(function () {
   var root = (document.currentScript && document.currentScript.closest('.book-interactive'))
              || document.getElementById(%(id)s);
   if (!root || root.dataset.ready) return;
   root.dataset.ready = '1';
-  var slider = root.querySelector('input[type=range]');
+"""
+
+_FRAME_SCRIPT = _ROOT_JS + """  var slider = root.querySelector('input[type=range]');
   var shown = root.querySelector('.bi-value');
   var frames = root.querySelectorAll('img[data-frame]');
   function show() {
@@ -115,6 +121,8 @@ _FRAME_SCRIPT = """(function () {
 def frame_slider(frames, labels, *, title: str | None = None, label: str = "step",
                  start: int | None = None, width: int | None = None):
     """A slider over pictures computed in Python; it works with no kernel.
+
+    Taught in chapter 04, §4.6 (Training).
 
     ``frames`` is a list of 2-D (grey) or 3-D (RGB, ``(H, W, 3)`` or
     ``(3, H, W)``) numpy arrays / tensors with values in ``[0, 1]``, matplotlib
@@ -145,7 +153,7 @@ def frame_slider(frames, labels, *, title: str | None = None, label: str = "step
         raise ValueError(f"got {len(frames)} frames but {len(labels)} labels; give one label per frame")
     if start is None:
         start = len(frames) - 1
-    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start < len(frames):
+    if not is_int(start) or not 0 <= start < len(frames):
         raise ValueError(f"start must be a frame index 0 … {len(frames) - 1}, got {start!r}")
     if width is None:
         first = frames[0]
@@ -177,7 +185,10 @@ def frame_slider(frames, labels, *, title: str | None = None, label: str = "step
 
 @dataclass(frozen=True)
 class Slider:
-    """One integer slider of a :func:`computed_figure`: ``name`` (the JavaScript key), range, start value."""
+    """One integer slider of a :func:`computed_figure`: ``name`` (the JavaScript key), range, start value.
+
+    Taught in chapter 02, §2.9 (An interactive size calculator), inside :mod:`helpers.widgets`.
+    """
 
     name: str
     low: int
@@ -189,9 +200,7 @@ class Slider:
         if not self.name.isidentifier():
             raise ValueError(f"slider name {self.name!r} must be an identifier (it is a JavaScript key)")
         for field in ("low", "high", "value"):
-            v = getattr(self, field)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-                raise TypeError(f"slider {self.name!r}: {field} must be an int, not {type(v).__name__}")
+            check_int(getattr(self, field), f"slider {self.name!r}: {field}")
         if not self.low <= self.value <= self.high:
             raise ValueError(f"slider {self.name!r}: value {self.value} is outside {self.low} … {self.high}")
 
@@ -250,12 +259,7 @@ JS_LIBRARY = """var BF = (function () {
   return {colour: colour, grey: grey, grid: grid, esc: esc};
 })();"""
 
-_COMPUTED_SCRIPT = """(function () {
-  var root = (document.currentScript && document.currentScript.closest('.book-interactive'))
-             || document.getElementById(%(id)s);
-  if (!root || root.dataset.ready) return;
-  root.dataset.ready = '1';
-%(library)s
+_COMPUTED_SCRIPT = _ROOT_JS + """%(library)s
   var render = (%(render)s);
   var inputs = root.querySelectorAll('input[type=range]');
   var out = root.querySelector('.bi-output');
@@ -282,6 +286,8 @@ _COMPUTED_SCRIPT = """(function () {
 def computed_figure(sliders, render_js: str, *, title: str | None = None, kind: str = "computed",
                     caption: str | None = None, fallback_html: str = ""):
     """Sliders whose values a JavaScript function turns into a picture, in the browser.
+
+    Taught in chapter 02, §2.9 (An interactive size calculator), inside :mod:`helpers.widgets`.
 
     ``sliders`` is a list of :class:`Slider`. ``render_js`` is a JavaScript
     function expression ``function (v, out) { … }``: ``v`` maps each slider's
@@ -333,6 +339,8 @@ GLUE_PREFIX = "application/papermill.record/"
 def glue(name: str, value) -> None:
     """Store ``value`` under ``name`` for the page's prose, as ``myst_nb.glue(name, value, display=False)``.
 
+    Taught in chapter 01, §1.2 (Why convolutions suit images); reused in chapters 02, 03, 04 and 05.
+
     The text then writes ``{glue:text}`name:.1f``` (a format spec) and the
     site shows the number the cell computed, so prose and output cannot
     disagree. It writes the same display message myst-nb's ``glue`` writes,
@@ -340,6 +348,10 @@ def glue(name: str, value) -> None:
     is shown.
 
     >>> glue("accuracy", 0.97)   # in plain Python: no display, no error
+    >>> glue("test accuracy", 0.97)
+    Traceback (most recent call last):
+        ...
+    ValueError: glue name must be letters, digits and underscores, got 'test accuracy'
     """
     from IPython.core.formatters import format_display_data
     from IPython.display import display

@@ -16,9 +16,13 @@ the pieces chapter 03 teaches and later chapters reuse:
   transposed convolution), :func:`phase_means` and
   :func:`checkerboard_strength` (how much a ×s upsampler's output depends
   on the output pixel's position modulo s);
-* evaluation and classical deblurring: :func:`psnr_per_image` and
-  :func:`regularized_deconvolve` (Wiener with a flat noise-to-signal ratio, or
-  Hunt's constrained least squares with a Laplacian).
+* evaluation and classical deblurring: :func:`psnr_per_image`,
+  :func:`power_spectrum` (the signal spectrum the Wiener filter needs) and,
+  re-exported from :mod:`helpers.imaging` where chapter 02's inverse filter
+  lives (one implementation of Fourier deconvolution),
+  :func:`~helpers.imaging.regularized_deconvolve` (Wiener with a flat
+  noise-to-signal ratio, or Hunt's constrained least squares with
+  :data:`LAPLACIAN`) and :func:`~helpers.imaging.wiener_deconvolve`.
 
 Kernels follow PyTorch's convention (``F.conv2d`` is a cross-correlation:
 no flip), so a kernel found here can be copied into an ``nn.Conv2d``.
@@ -40,7 +44,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from helpers.conv_math import _check_int
+from helpers.checks import check_image_batch, check_int, check_kernel, check_number, check_tensor
+from helpers.imaging import fft_power, psnr, regularized_deconvolve, wiener_deconvolve  # noqa: F401 (re-exported)
 
 #: The 3×3 discrete Laplacian: the roughness penalty of Hunt's constrained least squares.
 LAPLACIAN = torch.tensor([[0.0, -1.0, 0.0], [-1.0, 4.0, -1.0], [0.0, -1.0, 0.0]])
@@ -49,27 +54,13 @@ LAPLACIAN = torch.tensor([[0.0, -1.0, 0.0], [-1.0, 4.0, -1.0], [0.0, -1.0, 0.0]]
 # ---------------------------------------------------------------- checks
 
 
-def _check_images(images, name: str = "images") -> torch.Tensor:
-    if not isinstance(images, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, not {type(images).__name__}")
-    if images.dim() != 4 or images.shape[1] != 1:
-        raise ValueError(
-            f"{name} must be a batch of grey images (N, 1, H, W), got shape {tuple(images.shape)}; "
-            f"add axes with images[:, None] (a batch of (H, W)) or images[None] (one (1, H, W) image)"
-        )
-    if images.shape[0] == 0:
-        raise ValueError(f"{name} is an empty batch")
-    if not images.is_floating_point():
-        raise TypeError(f"{name} must be floating point, got {images.dtype}")
-    return images
-
-
-def _check_kernel(kernel) -> torch.Tensor:
-    if not isinstance(kernel, torch.Tensor):
-        raise TypeError(f"kernel must be a torch.Tensor, not {type(kernel).__name__}")
-    if kernel.dim() != 2:
-        raise ValueError(f"kernel must be 2-D (kH, kW), got shape {tuple(kernel.shape)}")
-    return kernel
+def _crop_border(x: torch.Tensor, border: int, what: str) -> torch.Tensor:
+    """``x`` without ``border`` pixels on each side of its last two axes."""
+    if not border:
+        return x
+    if min(x.shape[-2:]) <= 2 * border:
+        raise ValueError(f"border={border} crops away the whole {tuple(x.shape[-2:])} {what}")
+    return x[..., border:-border, border:-border]
 
 
 def _check_fits(images: torch.Tensor, kernel_size: int) -> None:
@@ -84,6 +75,8 @@ def _check_fits(images: torch.Tensor, kernel_size: int) -> None:
 def standardize(images: torch.Tensor) -> torch.Tensor:
     """Each image shifted and scaled to mean 0 and standard deviation 1.
 
+    Taught in chapter 03, §3.1 (The five steps, made concrete).
+
     Subtracting the mean removes the one huge eigenvalue that mean brightness
     puts into the least-squares problem (chapter 03, section 2), so gradient
     descent can take much larger steps. A constant image has no scale and
@@ -93,7 +86,7 @@ def standardize(images: torch.Tensor) -> torch.Tensor:
     >>> bool(z.mean().abs() < 1e-6), round(float(z.std(dim=(2, 3)).mean()), 4)
     (True, 1.0)
     """
-    images = _check_images(images)
+    images = check_image_batch(images)
     mean = images.mean(dim=(2, 3), keepdim=True)
     std = images.std(dim=(2, 3), keepdim=True)
     if bool((std == 0).any()):
@@ -106,6 +99,8 @@ def make_pairs(images: torch.Tensor, kernel: torch.Tensor, noise_std: float = 0.
                seed: int = 0) -> torch.Tensor:
     """Targets ``F.conv2d(images, kernel)`` ("valid": no padding), plus Gaussian noise.
 
+    Taught in chapter 03, §3.1 (The five steps, made concrete).
+
     ``images`` is ``(N, 1, H, W)``, ``kernel`` ``(k, k)``; the targets are
     ``(N, 1, H − k + 1, W − k + 1)``. The noise (standard deviation
     ``noise_std``) is drawn from a generator seeded with ``seed``, so the
@@ -114,11 +109,10 @@ def make_pairs(images: torch.Tensor, kernel: torch.Tensor, noise_std: float = 0.
     >>> make_pairs(torch.zeros(2, 1, 10, 10), torch.ones(3, 3), noise_std=0.1).shape
     torch.Size([2, 1, 8, 8])
     """
-    images = _check_images(images)
-    kernel = _check_kernel(kernel)
+    images = check_image_batch(images)
+    kernel = check_kernel(kernel)
     _check_fits(images, max(kernel.shape))
-    if not (isinstance(noise_std, (int, float)) and math.isfinite(noise_std) and noise_std >= 0):
-        raise ValueError(f"noise_std must be a number >= 0, got {noise_std!r}")
+    noise_std = check_number(noise_std, "noise_std", 0)
     targets = F.conv2d(images, kernel.to(images)[None, None])
     if noise_std > 0:
         generator = torch.Generator().manual_seed(seed)
@@ -133,6 +127,8 @@ def make_pairs(images: torch.Tensor, kernel: torch.Tensor, noise_std: float = 0.
 def patch_matrix(images: torch.Tensor, kernel_size: int) -> torch.Tensor:
     """The design matrix ``A``: one row per output pixel, the ``k·k`` input pixels under the kernel.
 
+    Taught in chapter 03, §3.2 (The closed-form answer, and the step-size limit).
+
     Row order is that of ``F.conv2d(images, w).flatten()`` and column order
     that of ``w.flatten()``, so ``A @ w.flatten()`` equals the convolution:
 
@@ -141,16 +137,15 @@ def patch_matrix(images: torch.Tensor, kernel_size: int) -> torch.Tensor:
     >>> A.shape, bool(torch.allclose(A @ w.flatten(), F.conv2d(x, w[None, None]).flatten(), atol=1e-5))
     (torch.Size([32, 9]), True)
     """
-    images = _check_images(images)
-    k = _check_int(kernel_size, "kernel_size", 1)
+    images = check_image_batch(images)
+    k = check_int(kernel_size, "kernel_size", 1)
     _check_fits(images, k)
     patches = F.unfold(images, k)                   # (N, k·k, L): one column per output pixel
     return patches.transpose(1, 2).reshape(-1, k * k)
 
 
 def _check_targets(images: torch.Tensor, targets, k: int) -> torch.Tensor:
-    if not isinstance(targets, torch.Tensor):
-        raise TypeError(f"targets must be a torch.Tensor, not {type(targets).__name__}")
+    check_tensor(targets, "targets", allow_empty=True)
     n, _, h, w = images.shape
     expected = (n, 1, h - k + 1, w - k + 1)
     if tuple(targets.shape) != expected:
@@ -164,6 +159,8 @@ def _check_targets(images: torch.Tensor, targets, k: int) -> torch.Tensor:
 def lstsq_kernel(images: torch.Tensor, targets: torch.Tensor, kernel_size: int) -> torch.Tensor:
     """The ``k×k`` kernel ``w`` minimising ``‖F.conv2d(images, w) − targets‖²``.
 
+    Taught in chapter 03, §3.2 (The closed-form answer, and the step-size limit).
+
     Solved with ``torch.linalg.lstsq`` in float64 (the minimum-norm solution
     when the images do not determine the kernel, e.g. a constant image);
     returned in the images' dtype.
@@ -173,8 +170,8 @@ def lstsq_kernel(images: torch.Tensor, targets: torch.Tensor, kernel_size: int) 
     >>> bool((lstsq_kernel(x, F.conv2d(x, w[None, None]), 3) - w).abs().max() < 1e-4)
     True
     """
-    images = _check_images(images)
-    k = _check_int(kernel_size, "kernel_size", 1)
+    images = check_image_batch(images)
+    k = check_int(kernel_size, "kernel_size", 1)
     targets = _check_targets(images, targets, k)
     A = patch_matrix(images.double(), k)
     b = targets.double().reshape(-1, 1)
@@ -186,6 +183,8 @@ def lstsq_kernel(images: torch.Tensor, targets: torch.Tensor, kernel_size: int) 
 def design_matrix(apply: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], inputs: torch.Tensor,
                   kernel_shape, border: int = 0) -> torch.Tensor:
     """The matrix of any operation that is linear in its kernel, column by column.
+
+    Taught in chapter 03, §3.4 (The same recipe for a transposed convolution).
 
     ``apply(inputs, kernel)`` must be linear in ``kernel`` (a tensor of
     ``kernel_shape``); column ``j`` of the result is ``apply`` with the
@@ -202,24 +201,22 @@ def design_matrix(apply: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], i
     if not callable(apply):
         raise TypeError(f"apply must be a function (inputs, kernel) -> output, not {type(apply).__name__}")
     shape = tuple(int(s) for s in kernel_shape)
-    border = _check_int(border, "border", 0)
+    border = check_int(border, "border", 0)
     n_params = math.prod(shape)
     columns = []
     with torch.no_grad():
         for j in range(n_params):
             one_hot = torch.zeros(n_params, dtype=inputs.dtype, device=inputs.device)
             one_hot[j] = 1.0
-            out = apply(inputs, one_hot.reshape(shape))
-            if border:
-                if min(out.shape[-2:]) <= 2 * border:
-                    raise ValueError(f"border={border} crops away the whole {tuple(out.shape[-2:])} output")
-                out = out[..., border:-border, border:-border]
+            out = _crop_border(apply(inputs, one_hot.reshape(shape)), border, "output")
             columns.append(out.reshape(-1).double())
     return torch.stack(columns, dim=1)
 
 
 def mse_hessian(images: torch.Tensor, kernel_size: int) -> torch.Tensor:
     """Hessian of the mean-squared-error loss with respect to a ``k×k`` kernel.
+
+    Taught in chapter 03, §3.2 (The closed-form answer, and the step-size limit).
 
     The loss ``mean((A w − y)²)`` over ``M`` output pixels is quadratic in
     ``w``; its Hessian is ``2 AᵀA / M`` (float64, ``k² × k²``), the same at
@@ -235,6 +232,8 @@ def mse_hessian(images: torch.Tensor, kernel_size: int) -> torch.Tensor:
 
 def step_size_limit(images: torch.Tensor, kernel_size: int) -> float:
     """The largest learning rate for which plain gradient descent on the MSE loss converges: ``2 / λ_max``.
+
+    Taught in chapter 03, §3.2 (The closed-form answer, and the step-size limit).
 
     Gradient descent multiplies the error along the Hessian's eigenvector
     ``i`` by ``(1 − lr·λ_i)`` each step; it shrinks for every ``i`` exactly
@@ -257,6 +256,8 @@ def step_size_limit(images: torch.Tensor, kernel_size: int) -> float:
 def bilinear_kernel(kernel_size: int = 4) -> torch.Tensor:
     """The ``k×k`` kernel that makes a transposed convolution a bilinear upsampler.
 
+    Taught in chapter 03, §3.4 (The same recipe for a transposed convolution).
+
     The initialisation of fully convolutional networks (Long et al., 2015):
     for an upsampling factor ``f`` use ``k = 2f − f mod 2``, stride ``f`` and
     padding ``(k − f) // 2`` (k=4, s=2, p=1 for ×2). Away from the border,
@@ -266,7 +267,7 @@ def bilinear_kernel(kernel_size: int = 4) -> torch.Tensor:
     >>> bilinear_kernel(4)[0].tolist()
     [0.0625, 0.1875, 0.1875, 0.0625]
     """
-    k = _check_int(kernel_size, "kernel_size", 1)
+    k = check_int(kernel_size, "kernel_size", 1)
     factor = (k + 1) // 2
     centre = factor - 1 if k % 2 == 1 else factor - 0.5
     profile = 1.0 - (torch.arange(k, dtype=torch.float32) - centre).abs() / factor
@@ -276,6 +277,8 @@ def bilinear_kernel(kernel_size: int = 4) -> torch.Tensor:
 def phase_means(output: torch.Tensor, stride: int = 2, border: int = 0) -> torch.Tensor:
     """Mean of each of the ``stride × stride`` sub-lattices ("phases") of an upsampled image.
 
+    Taught in chapter 03, §3.4 (The same recipe for a transposed convolution).
+
     Entry ``[a, b]`` averages the pixels ``output[..., a::stride, b::stride]``
     after cropping ``border`` pixels from each side. For a constant input, a
     ×``stride`` upsampler without checkerboard gives equal phase means.
@@ -284,10 +287,9 @@ def phase_means(output: torch.Tensor, stride: int = 2, border: int = 0) -> torch
     tensor([[1., 2.],
             [3., 4.]])
     """
-    if not isinstance(output, torch.Tensor):
-        raise TypeError(f"output must be a torch.Tensor, not {type(output).__name__}")
-    s = _check_int(stride, "stride", 1)
-    border = _check_int(border, "border", 0)
+    check_tensor(output, "output", allow_empty=True)
+    s = check_int(stride, "stride", 1)
+    border = check_int(border, "border", 0)
     if output.dim() < 2:
         raise ValueError(f"output must have at least 2 dimensions (…, H, W), got shape {tuple(output.shape)}")
     output = output.detach()                        # a measurement: no gradient needed
@@ -301,6 +303,8 @@ def phase_means(output: torch.Tensor, stride: int = 2, border: int = 0) -> torch
 
 def checkerboard_strength(output: torch.Tensor, stride: int = 2, border: int = 0) -> float:
     """How strongly the output's brightness depends on the position modulo ``stride`` (0 = not at all).
+
+    Taught in chapter 03, §3.4 (The same recipe for a transposed convolution).
 
     ``std(phase means) / rms(phase means)``, between 0 (every phase equally
     bright) and 1 (the phases alone, with no common brightness). Measured on the output for a *constant* input it is the
@@ -325,6 +329,8 @@ def psnr_per_image(prediction: torch.Tensor, target: torch.Tensor, border: int =
                    data_range: float = 1.0) -> torch.Tensor:
     """PSNR (dB) of every image of a batch ``(N, C, H, W)``, ignoring ``border`` pixels at each side.
 
+    Taught in chapter 03, §3.4 (The same recipe for a transposed convolution).
+
     Uses :func:`helpers.imaging.psnr` image by image; average the result for
     a table (the mean of per-image PSNRs, not the PSNR of the pooled error).
 
@@ -332,73 +338,20 @@ def psnr_per_image(prediction: torch.Tensor, target: torch.Tensor, border: int =
     >>> [round(v, 2) for v in psnr_per_image(t + 0.1, t, border=2).tolist()]
     [20.0, 20.0]
     """
-    from helpers.imaging import psnr
-
     for name, t in (("prediction", prediction), ("target", target)):
-        if not isinstance(t, torch.Tensor) or t.dim() != 4:
-            raise ValueError(f"{name} must be a 4-D tensor (N, C, H, W), got "
-                             f"{tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__}")
+        check_tensor(t, name, (4,), "(N, C, H, W)")
     if prediction.shape != target.shape:
         raise ValueError(f"prediction and target must have the same shape, got "
                          f"{tuple(prediction.shape)} and {tuple(target.shape)}")
-    border = _check_int(border, "border", 0)
-    if border:
-        if min(target.shape[-2:]) <= 2 * border:
-            raise ValueError(f"border={border} crops away the whole {tuple(target.shape[-2:])} image")
-        prediction = prediction[..., border:-border, border:-border]
-        target = target[..., border:-border, border:-border]
+    border = check_int(border, "border", 0)
+    prediction, target = _crop_border(prediction, border, "image"), _crop_border(target, border, "image")
     return torch.tensor([psnr(p, t, data_range) for p, t in zip(prediction, target)])
-
-
-def regularized_deconvolve(blurred: torch.Tensor, kernel: torch.Tensor, weight: float,
-                           regularizer: torch.Tensor | None = None, pad: int = 0) -> torch.Tensor:
-    """Undo a known blur in the Fourier domain: ``X = Y·conj(K) / (|K|² + weight·|R|²)``.
-
-    * ``regularizer=None`` (``R = 1``): the Wiener filter with a flat
-      noise-to-signal ratio ``weight`` (Wiener, 1949) — the
-      ``inverse_filter(..., eps=weight)`` of :mod:`helpers.imaging`;
-    * ``regularizer=LAPLACIAN``: Hunt's constrained least squares (1973),
-      which penalises rough images rather than large ones.
-
-    ``kernel`` is the point-spread function in the convention of
-    :func:`helpers.imaging.blur` (a true convolution). The FFT treats the
-    image as periodic; ``pad > 0`` mirrors that many pixels around the
-    image first (and crops them after), which suppresses the ringing a
-    non-periodic image gets at its border. ``blurred`` is ``(N, C, H, W)``.
-
-    >>> from helpers.imaging import blur, gaussian_kernel
-    >>> x = torch.rand(1, 1, 16, 16, dtype=torch.float64)
-    >>> k = gaussian_kernel(3, 0.7, dtype=torch.float64)
-    >>> bool(torch.allclose(regularized_deconvolve(blur(x, k, mode="circular"), k, 0.0), x))
-    True
-    """
-    from helpers.imaging import transfer_function
-
-    if not isinstance(blurred, torch.Tensor) or blurred.dim() != 4:
-        raise ValueError("blurred must be a 4-D tensor (N, C, H, W)")
-    if not (isinstance(weight, (int, float)) and math.isfinite(weight) and weight >= 0):
-        raise ValueError(f"weight must be a number >= 0, got {weight!r}")
-    pad = _check_int(pad, "pad", 0)
-    if pad:
-        if pad >= min(blurred.shape[-2:]):
-            raise ValueError(f"pad={pad} must be smaller than the image ({tuple(blurred.shape[-2:])})")
-        y = F.pad(blurred.double(), (pad, pad, pad, pad), mode="reflect")
-    else:
-        y = blurred.double()
-    shape = tuple(y.shape[-2:])
-    K = transfer_function(kernel, shape).to(y.device)
-    R2 = 1.0 if regularizer is None else transfer_function(regularizer, shape).abs().pow(2).to(y.device)
-    denominator = K.abs().pow(2) + weight * R2
-    if bool((denominator == 0).any()):
-        raise ValueError("|K|² + weight·|R|² is 0 at some frequency; use weight > 0")
-    x = torch.fft.ifft2(torch.fft.fft2(y) * K.conj() / denominator).real
-    if pad:
-        x = x[..., pad:-pad, pad:-pad]
-    return x.to(blurred.dtype)
 
 
 def power_spectrum(images: torch.Tensor, pad: int = 0) -> torch.Tensor:
     """Mean ``|FFT|²`` of ``(N, C, H, W)`` images, mirrored by ``pad`` pixels first: ``(H+2p, W+2p)``.
+
+    Taught in chapter 03, §3.5 (Learning to deblur).
 
     The signal power spectrum ``S_x(f)`` that the true Wiener filter needs
     (:func:`wiener_deconvolve`), estimated from example images.
@@ -406,48 +359,8 @@ def power_spectrum(images: torch.Tensor, pad: int = 0) -> torch.Tensor:
     >>> power_spectrum(torch.ones(2, 1, 4, 4))[0, 0].item()
     256.0
     """
-    images = _check_images(images).double()
-    pad = _check_int(pad, "pad", 0)
+    images = check_image_batch(images).double()
+    pad = check_int(pad, "pad", 0)
     if pad:
         images = F.pad(images, (pad, pad, pad, pad), mode="reflect")
-    return torch.fft.fft2(images).abs().pow(2).mean(dim=(0, 1))
-
-
-def wiener_deconvolve(blurred: torch.Tensor, kernel: torch.Tensor, noise_std: float,
-                      signal_power: torch.Tensor, pad: int = 0) -> torch.Tensor:
-    """The Wiener filter proper: ``X = Y·conj(K) / (|K|² + S_n(f) / S_x(f))``.
-
-    ``S_n = noise_std² · (number of pixels)`` is white noise's power per
-    frequency (unnormalised FFT) and ``signal_power`` is ``S_x(f)``, e.g.
-    :func:`power_spectrum` of sharp example images with the same ``pad``.
-    With a flat ``S_x`` this is :func:`regularized_deconvolve` with a
-    constant noise-to-signal ratio.
-
-    >>> from helpers.imaging import blur, gaussian_kernel
-    >>> x = torch.rand(2, 1, 16, 16, dtype=torch.float64)
-    >>> k = gaussian_kernel(3, 0.7, dtype=torch.float64)
-    >>> y = blur(x, k, mode="circular")
-    >>> bool(torch.allclose(wiener_deconvolve(y, k, 0.0, power_spectrum(x)), x))
-    True
-    """
-    from helpers.imaging import transfer_function
-
-    if not isinstance(blurred, torch.Tensor) or blurred.dim() != 4:
-        raise ValueError("blurred must be a 4-D tensor (N, C, H, W)")
-    if not (isinstance(noise_std, (int, float)) and math.isfinite(noise_std) and noise_std >= 0):
-        raise ValueError(f"noise_std must be a number >= 0, got {noise_std!r}")
-    pad = _check_int(pad, "pad", 0)
-    y = F.pad(blurred.double(), (pad, pad, pad, pad), mode="reflect") if pad else blurred.double()
-    shape = tuple(y.shape[-2:])
-    signal_power = torch.as_tensor(signal_power, dtype=torch.float64).to(y.device)
-    if tuple(signal_power.shape) != shape:
-        raise ValueError(f"signal_power must have shape {shape} (the padded image), "
-                         f"got {tuple(signal_power.shape)}")
-    if bool((signal_power <= 0).any()):
-        raise ValueError("signal_power must be positive at every frequency")
-    K = transfer_function(kernel, shape).to(y.device)
-    nsr = noise_std ** 2 * shape[0] * shape[1] / signal_power
-    x = torch.fft.ifft2(torch.fft.fft2(y) * K.conj() / (K.abs().pow(2) + nsr)).real
-    if pad:
-        x = x[..., pad:-pad, pad:-pad]
-    return x.to(blurred.dtype)
+    return fft_power(images)

@@ -39,7 +39,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from helpers.cnn import DigitsCNN
+from helpers.checks import (check_image_batch, check_int, check_positive_int, check_probability,
+                            check_unit_range)
 from helpers.data import load_digits, resize_images
+# Tiny models run on one CPU thread (cpu_threads(1)): on a busy 2-core machine, two OpenMP
+# threads waiting for each other made the classifier ~10x slower (measured).
+from helpers.device import cpu_threads
+from helpers.imaging import fft_power
+from helpers.rng import seeded
 
 #: Resolution the metric works at (the digits' native size).
 METRIC_SIZE = 8
@@ -52,60 +60,39 @@ CLASSIFIER_EPOCHS = 20
 _CACHE: dict = {}
 
 
-class _one_thread:
-    """Run tiny models on one CPU thread: on a busy 2-core machine, two OpenMP threads
-    waiting for each other made the classifier ~10× slower (measured)."""
+class DigitClassifier(DigitsCNN):
+    """The metric's feature network: chapter 01's :class:`helpers.cnn.DigitsCNN`, pooled after each
+    convolution, with a 64-d feature layer; ``embed(x)`` is the 64-d feature space and ``head`` the
+    linear layer from it to the 10 logits.
 
-    def __enter__(self):
-        self.threads = torch.get_num_threads()
-        torch.set_num_threads(1)
+    Taught in chapter 04, §4.7 (Measuring quality), inside :func:`evaluate`; reused in chapter 05.
 
-    def __exit__(self, *exc):
-        torch.set_num_threads(self.threads)
-
-
-class DigitClassifier(nn.Module):
-    """A small CNN for 8×8 digits; ``features(x)`` is its 64-d penultimate layer.
-
-    >>> DigitClassifier()(torch.zeros(2, 1, 8, 8)).shape
-    torch.Size([2, 10])
+    >>> DigitClassifier()(torch.zeros(2, 1, 8, 8)).shape, DigitClassifier().embed(torch.zeros(2, 1, 8, 8)).shape
+    (torch.Size([2, 10]), torch.Size([2, 64]))
     """
 
     def __init__(self, feature_dim: int = 64):
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(),            # (N, 32, 8, 8)
-            nn.MaxPool2d(2),                                      # (N, 32, 4, 4)
-            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),           # (N, 64, 4, 4)
-            nn.MaxPool2d(2),                                      # (N, 64, 2, 2)
-            nn.Flatten(),                                         # (N, 256)
-            nn.Linear(256, feature_dim), nn.ReLU(),               # (N, 64): the feature space
-        )
-        self.head = nn.Linear(feature_dim, NUM_CLASSES)
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.body(x))
+        super().__init__(channels=32, classes=NUM_CLASSES, pool_each=True, feature_dim=feature_dim,
+                         dropout=0.0)
 
 
 def get_classifier() -> tuple[DigitClassifier, float]:
     """The trained feature classifier and its test accuracy (trained once per process, ~seconds).
 
+    Taught in chapter 04, §4.7 (Measuring quality); reused in chapter 05.
+
     Training is seeded and does not touch the caller's random state.
 
     >>> model, accuracy = get_classifier()
-    >>> accuracy > 0.95
-    True
+    >>> accuracy > 0.95, get_classifier()[0] is model                 # trained once per process
+    (True, True)
     """
     if "classifier" not in _CACHE:
         from helpers.training import evaluate_accuracy, fit, make_loader
 
         x_train, y_train = load_digits(split="train")
         x_test, y_test = load_digits(split="test")
-        with torch.random.fork_rng(devices=[]), _one_thread(), torch.enable_grad():
-            torch.manual_seed(CLASSIFIER_SEED)
+        with seeded(CLASSIFIER_SEED), cpu_threads(1), torch.enable_grad():
             model = DigitClassifier()
             loader = make_loader(x_train, y_train, batch_size=64, seed=CLASSIFIER_SEED)
             fit(model, loader, nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters(), lr=2e-3),
@@ -115,30 +102,36 @@ def get_classifier() -> tuple[DigitClassifier, float]:
     return _CACHE["classifier"]
 
 
-def _as_images(images) -> torch.Tensor:
-    if not isinstance(images, torch.Tensor):
-        raise TypeError(f"images must be a torch.Tensor, not {type(images).__name__}")
-    if images.dim() != 4 or images.shape[1] != 1:
-        raise ValueError(f"images must be (N, 1, H, W) grey images in [0, 1], got shape {tuple(images.shape)}")
-    if images.shape[0] < 2:
-        raise ValueError("need at least 2 images to measure a distribution")
+def as_metric_images(images) -> torch.Tensor:
+    """Samples as every metric reads them: grey ``(N, 1, H, W)``, ``N >= 2``, values in [0, 1].
+
+    Taught in chapter 04, §4.7 (Measuring quality), inside :func:`evaluate`; reused in chapter 05.
+
+    Returned as float32 on the CPU, clamped to [0, 1] (values up to 1e-3
+    outside are rounding, anything further raises ``ValueError``).
+
+    >>> as_metric_images(torch.full((2, 1, 4, 4), 1.0005)).max().item()
+    1.0
+    >>> as_metric_images(torch.zeros(2, 1, 4, 4) - 1)
+    Traceback (most recent call last):
+        ...
+    ValueError: images must have values in [0, 1], got [-1, -1] (a generator's tanh output needs (x + 1) / 2)
+    """
+    check_image_batch(images, channels=1, min_batch=2, floating=False)
     images = images.detach().float().cpu()
-    if not bool(torch.isfinite(images).all()):
-        raise ValueError("images contain NaN or inf")
-    lo, hi = float(images.min()), float(images.max())
-    if lo < -1e-3 or hi > 1 + 1e-3:
-        raise ValueError(f"images must have values in [0, 1], got [{lo:.3g}, {hi:.3g}] "
-                         f"(a generator's tanh output needs (x + 1) / 2)")
+    check_unit_range(images, hint="(a generator's tanh output needs (x + 1) / 2)")
     return images.clamp(0.0, 1.0)
 
 
 def to_metric_size(images: torch.Tensor) -> torch.Tensor:
     """Area-downsample ``(N, 1, H, W)`` images to 8×8 (the digits' resolution).
 
+    Taught in chapter 04, §4.7 (Measuring quality), inside :func:`evaluate`; reused in chapter 05.
+
     >>> to_metric_size(torch.rand(3, 1, 32, 32)).shape
     torch.Size([3, 1, 8, 8])
     """
-    images = _as_images(images)
+    images = as_metric_images(images)
     if images.shape[-2:] == (METRIC_SIZE, METRIC_SIZE):
         return images
     return resize_images(images, METRIC_SIZE, mode="area")
@@ -148,6 +141,8 @@ def to_metric_size(images: torch.Tensor) -> torch.Tensor:
 def classify(images: torch.Tensor, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
     """``(features (N, 64) float64, predicted labels (N,))`` of images of any size in [0, 1].
 
+    Taught in chapter 05, §5.2 (Global structure).
+
     >>> f, y = classify(torch.rand(4, 1, 32, 32))
     >>> tuple(f.shape), tuple(y.shape)
     ((4, 64), (4,))
@@ -155,16 +150,27 @@ def classify(images: torch.Tensor, batch_size: int = 1000) -> tuple[torch.Tensor
     model, _ = get_classifier()
     x = to_metric_size(images)
     feats, labels = [], []
-    with _one_thread():
+    with cpu_threads(1):
         for i in range(0, x.shape[0], batch_size):
-            f = model.features(x[i:i + batch_size])
+            f = model.embed(x[i:i + batch_size])
             feats.append(f.double())
             labels.append(model.head(f).argmax(dim=1))
     return torch.cat(feats), torch.cat(labels)
 
 
+def _feature_pair(a, b) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two feature sets as float64 tensors ``(N, d)`` and ``(M, d)`` (same ``d``)."""
+    a = torch.as_tensor(a, dtype=torch.float64)
+    b = torch.as_tensor(b, dtype=torch.float64)
+    if a.dim() != 2 or b.dim() != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"features must be (N, d) and (M, d), got {tuple(a.shape)} and {tuple(b.shape)}")
+    return a, b
+
+
 def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
     """Fréchet distance between Gaussians fitted to two feature sets ``(N, d)`` and ``(M, d)``.
+
+    Taught in chapter 04, §4.7 (Measuring quality), inside :func:`evaluate`; reused in chapter 05.
 
     ``|μa − μb|² + tr(Σa) + tr(Σb) − 2 tr((Σa^{½} Σb Σa^{½})^{½})`` in float64,
     via symmetric eigen-decompositions (stable when a covariance is singular).
@@ -173,10 +179,7 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
     >>> round(frechet_distance(a, a), 6), round(frechet_distance(a, a + 1.0), 3)
     (0.0, 3.0)
     """
-    a = torch.as_tensor(features_a, dtype=torch.float64).cpu().numpy()
-    b = torch.as_tensor(features_b, dtype=torch.float64).cpu().numpy()
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
-        raise ValueError(f"features must be (N, d) and (M, d), got {a.shape} and {b.shape}")
+    a, b = (t.cpu().numpy() for t in _feature_pair(features_a, features_b))
     if a.shape[0] < 2 or b.shape[0] < 2:
         raise ValueError("each feature set needs at least 2 rows")
     mu_a, mu_b = a.mean(0), b.mean(0)
@@ -196,17 +199,14 @@ def _kth_radius(x: torch.Tensor, k: int) -> torch.Tensor:
 
 def _feature_sets(real, fake, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``real`` and ``fake`` as float64 ``(N, d)`` / ``(M, d)`` tensors; ``k`` must be a positive int."""
-    real = torch.as_tensor(real, dtype=torch.float64)
-    fake = torch.as_tensor(fake, dtype=torch.float64)
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive int, got {k!r}")
-    if real.dim() != 2 or fake.dim() != 2 or real.shape[1] != fake.shape[1]:
-        raise ValueError(f"features must be (N, d) and (M, d), got {tuple(real.shape)} and {tuple(fake.shape)}")
-    return real, fake
+    check_positive_int(k, "k")
+    return _feature_pair(real, fake)
 
 
 def knn_precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = K_NEIGHBOURS) -> tuple[float, float]:
     """Improved precision and recall (Kynkäänniemi et al. 2019) of feature sets ``(N, d)``.
+
+    Taught in chapter 04, §4.7 (Measuring quality), inside :func:`evaluate`; reused in chapter 05.
 
     Precision: fraction of ``fake`` rows inside the union of the balls
     around each ``real`` row with radius its distance to its k-th nearest
@@ -236,6 +236,8 @@ def class_coverage(labels: torch.Tensor, num_classes: int = NUM_CLASSES,
                    threshold: float = COVERAGE_THRESHOLD) -> tuple[int, torch.Tensor]:
     """``(classes with at least threshold of the samples, fraction per class)``.
 
+    Taught in chapter 04, §4.7 (Measuring quality), inside :func:`evaluate`; reused in chapter 05.
+
     >>> class_coverage(torch.tensor([0, 0, 1, 2]), num_classes=4, threshold=0.25)[0]
     3
     """
@@ -248,6 +250,8 @@ def class_coverage(labels: torch.Tensor, num_classes: int = NUM_CLASSES,
 
 def reference_subset(n: int) -> torch.Tensor:
     """Indices of the ``n`` training digits (at most 1,347) every floor is computed on.
+
+    Taught in chapter 04, §4.7 (Measuring quality), inside :func:`evaluate`; reused in chapter 05.
 
     One fixed subset, so :func:`evaluate`'s ``fd_floor`` and :func:`calibration`'s
     bicubic row are the same number.
@@ -294,6 +298,8 @@ def _reference(size: int, n: int) -> dict:
 def evaluate(images: torch.Tensor, k: int = K_NEIGHBOURS) -> dict:
     """All the metrics of a batch of samples ``(N, 1, H, W)`` in [0, 1] against the test digits.
 
+    Taught in chapter 04, §4.7 (Measuring quality); reused in chapter 05.
+
     Returns a dict: ``n``, ``fd``, ``fd_floor`` (bicubic-upsampled train
     digits of the same size and count, :func:`reference_subset`),
     ``fd_train`` (raw 8×8 train digits), ``fd_roundtrip`` and
@@ -304,7 +310,7 @@ def evaluate(images: torch.Tensor, k: int = K_NEIGHBOURS) -> dict:
     ``recall``, ``k``, ``density`` and ``knn_coverage`` (Naeem et al. 2020,
     with ``DC_NEIGHBOURS`` neighbours), ``classifier_accuracy``.
     """
-    images = _as_images(images)
+    images = as_metric_images(images)
     _, accuracy = get_classifier()
     feats, labels = classify(images)
     ref = _reference(images.shape[-1], images.shape[0])
@@ -334,6 +340,8 @@ def fd_bootstrap(features_a: torch.Tensor, features_b: torch.Tensor, n_boot: int
                  level: float = 0.95, seed: int = 0) -> dict:
     """A bootstrap interval for the Fréchet distance between two feature sets.
 
+    Taught in chapter 04, §4.7 (Measuring quality), inside :func:`evaluate`; reused in chapter 05.
+
     Both sets are resampled with replacement ``n_boot`` times. A resampled
     set holds duplicates (about 37 % of its rows), which biases the FD
     upwards, so the percentile interval is shifted by the bootstrap's own
@@ -349,10 +357,8 @@ def fd_bootstrap(features_a: torch.Tensor, features_b: torch.Tensor, n_boot: int
     """
     a = torch.as_tensor(features_a, dtype=torch.float64)
     b = torch.as_tensor(features_b, dtype=torch.float64)
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 10:
-        raise ValueError(f"n_boot must be an int >= 10, got {n_boot!r}")
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    check_int(n_boot, "n_boot", 10)
+    check_probability(level, "level")
     fd = frechet_distance(a, b)
     g = torch.Generator().manual_seed(seed)
     reps = []
@@ -371,12 +377,14 @@ def fd_interval(images: torch.Tensor, n_boot: int = 200, level: float = 0.95, se
                 roundtrip: bool = False) -> dict:
     """:func:`fd_bootstrap` of samples ``(N, 1, H, W)`` against the test digits (or their round trip).
 
+    Taught in chapter 04, §4.7 (Measuring quality); reused in chapter 05.
+
     >>> from helpers.data import load_digits
     >>> r = fd_interval(load_digits(split="train")[0][:300], n_boot=20)
     >>> r["low"] <= r["fd"] <= r["high"]
     True
     """
-    images = _as_images(images)
+    images = as_metric_images(images)
     feats, _ = classify(images)
     ref = _test_features(images.shape[-1])
     return fd_bootstrap(feats, ref["test_roundtrip" if roundtrip else "test"], n_boot, level, seed)
@@ -388,6 +396,8 @@ DC_NEIGHBOURS = 5
 
 def density_coverage(real: torch.Tensor, fake: torch.Tensor, k: int = DC_NEIGHBOURS) -> tuple[float, float]:
     """Density and coverage (Naeem et al. 2020) of feature sets ``(N, d)``.
+
+    Taught in chapter 04, §4.7 (Measuring quality), inside :func:`evaluate`; reused in chapter 05.
 
     Both use only balls around the *real* rows (radius: distance to the k-th
     nearest real neighbour), so outliers among the samples cannot inflate
@@ -415,6 +425,8 @@ def density_coverage(real: torch.Tensor, fake: torch.Tensor, k: int = DC_NEIGHBO
 def format_metrics(m: dict) -> str:
     """The one-line summary the command line ends with.
 
+    Taught in chapter 04, §4.7 (Measuring quality).
+
     >>> format_metrics({"fd": 1.0, "classes_covered": 10, "precision": 0.9, "recall": 0.8})
     'FD=1.000 coverage=10/10 precision=0.900 recall=0.800'
     """
@@ -424,6 +436,8 @@ def format_metrics(m: dict) -> str:
 
 def calibration(size: int = 32, n: int = 1000, seed: int = 0) -> list[dict]:
     """The metric on reference sets, to read a GAN's numbers against (rows of a table).
+
+    Taught in chapter 04, §4.7 (Measuring quality).
 
     Rows: raw train digits (the floor of sampling alone), bicubic-upsampled
     train digits (the GAN's training data; the same :func:`reference_subset`
@@ -464,6 +478,8 @@ def calibration(size: int = 32, n: int = 1000, seed: int = 0) -> list[dict]:
 def mean_log_spectrum(images: torch.Tensor, normalize: bool = True) -> torch.Tensor:
     """Average log power spectrum ``(H, W)`` of a batch ``(N, 1, H, W)``, zero frequency at the centre.
 
+    Taught in chapter 04, §4.11 (Transposed convolution against resize-convolution).
+
     Each image's mean is removed first; ``log10(mean |FFT|² + 1e-12)``,
     with the power divided by its total when ``normalize`` (so sets of very
     different contrast, such as an untrained generator's, share a scale).
@@ -474,9 +490,7 @@ def mean_log_spectrum(images: torch.Tensor, normalize: bool = True) -> torch.Ten
     >>> mean_log_spectrum(torch.rand(4, 1, 16, 16)).shape
     torch.Size([16, 16])
     """
-    images = _as_images(images)[:, 0].double()                    # (N, H, W)
-    images = images - images.mean(dim=(-2, -1), keepdim=True)
-    power = torch.fft.fft2(images).abs().pow(2).mean(0)
+    power = fft_power(as_metric_images(images), remove_mean=True)        # (H, W), unshifted
     if normalize:
         power = power / power.sum().clamp_min(1e-30)
     return torch.log10(torch.fft.fftshift(power) + 1e-12).float()
@@ -485,16 +499,19 @@ def mean_log_spectrum(images: torch.Tensor, normalize: bool = True) -> torch.Ten
 def checkerboard_energy(images: torch.Tensor) -> float:
     """Share of the (mean-removed) power at the checkerboard frequencies of two ×2 upsamplings.
 
+    Taught in chapter 04, §4.11 (Transposed convolution against resize-convolution); reused in
+    chapter 05.
+
     The frequencies ``(u, v)`` with ``u, v ∈ {0, H/4, H/2, 3H/4}`` (not both
     0): where the uneven overlap of stride-2 transposed convolutions puts
     its periodic pattern. Smooth images have almost none there.
 
-    >>> checkerboard_energy(torch.rand(8, 1, 16, 16)) > 0.0
-    True
+    >>> checker = ((torch.arange(16)[:, None] + torch.arange(16)[None]) % 2).float()
+    >>> smooth = torch.linspace(0, 1, 16).expand(16, 16)
+    >>> round(checkerboard_energy(checker.expand(4, 1, 16, 16)), 3), round(checkerboard_energy(smooth.expand(4, 1, 16, 16)), 3)
+    (1.0, 0.059)
     """
-    images = _as_images(images)[:, 0].double()
-    images = images - images.mean(dim=(-2, -1), keepdim=True)
-    power = torch.fft.fft2(images).abs().pow(2).mean(0)            # (H, W), unshifted
+    power = fft_power(as_metric_images(images), remove_mean=True)        # (H, W), unshifted
     h, w = power.shape
     rows = sorted({0, h // 4, h // 2, 3 * h // 4})
     cols = sorted({0, w // 4, w // 2, 3 * w // 4})

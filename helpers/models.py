@@ -42,25 +42,16 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
+from helpers.checks import check_choice, check_positive_int
+
 #: Image sizes the models build: 4·2^k with at least two up/down blocks.
 SIZES = (16, 32, 64)
 UPSAMPLE_MODES = ("transposed", "resize")
 NORMS = ("batch", "none")
 
 
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return value
-
-
 def _check_size(size) -> int:
-    _check_positive_int(size, "size")
-    if size not in SIZES:
-        raise ValueError(f"size must be one of {SIZES} (a power of two, 4·2^k), got {size}")
-    return size
+    return check_choice(check_positive_int(size, "size"), "size", SIZES, hint="(a power of two, 4·2^k)")
 
 
 def _check_label(y, num_classes, batch: int, who: str):
@@ -85,16 +76,17 @@ def up_block(in_channels: int, out_channels: int, upsample: str = "transposed",
              norm: str = "batch") -> nn.Sequential:
     """One ×2 upsampling block: (N, in, H, W) → (N, out, 2H, 2W), then norm and ReLU.
 
+    Taught in chapter 04, §4.3 (The models), through :func:`helpers.gan.build_models`; reused in
+    chapter 05.
+
     ``"transposed"``: ``ConvTranspose2d(k=4, s=2, p=1)``; ``"resize"``:
     nearest ×2 then ``Conv2d(k=3, p=1)``.
 
     >>> up_block(8, 4)(torch.zeros(2, 8, 5, 5)).shape
     torch.Size([2, 4, 10, 10])
     """
-    if upsample not in UPSAMPLE_MODES:
-        raise ValueError(f"upsample must be one of {UPSAMPLE_MODES}, got {upsample!r}")
-    if norm not in NORMS:
-        raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+    check_choice(upsample, "upsample", UPSAMPLE_MODES)
+    check_choice(norm, "norm", NORMS)
     bias = norm == "none"
     if upsample == "transposed":
         layers = [nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1, bias=bias)]
@@ -111,11 +103,13 @@ def down_block(in_channels: int, out_channels: int, norm: str = "none",
                spectral: bool = False, slope: float = 0.2) -> nn.Sequential:
     """One ×½ block: ``Conv2d(k=4, s=2, p=1)`` (optionally spectrally normalised), norm, LeakyReLU.
 
+    Taught in chapter 04, §4.3 (The models), through :func:`helpers.gan.build_models`; reused in
+    chapter 05.
+
     >>> down_block(1, 4)(torch.zeros(2, 1, 8, 8)).shape
     torch.Size([2, 4, 4, 4])
     """
-    if norm not in NORMS:
-        raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+    check_choice(norm, "norm", NORMS)
     conv = nn.Conv2d(in_channels, out_channels, 4, stride=2, padding=1, bias=norm == "none")
     layers = [_spectral_norm(conv) if spectral else conv]
     if norm == "batch":
@@ -127,9 +121,15 @@ def down_block(in_channels: int, out_channels: int, norm: str = "none",
 def dcgan_init_(module: nn.Module) -> nn.Module:
     """The DCGAN initialisation (Radford et al. 2015): conv weights N(0, 0.02), BN weights N(1, 0.02).
 
+    Taught in chapter 04, §4.3 (The models), through :func:`helpers.gan.build_models`; reused in
+    chapter 05.
+
     Returns the module (initialised in place).
 
-    >>> _ = dcgan_init_(Generator(latent_dim=4, width=2))
+    >>> G = dcgan_init_(Generator(latent_dim=4, width=2))
+    >>> w, bn = G.stem[0].weight.detach(), G.stem[1].weight.detach()
+    >>> round(float(w.std()), 2), round(float(bn.mean()), 1), float(G.stem[1].bias.detach().abs().max())
+    (0.02, 1.0, 0.0)
     """
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
@@ -145,6 +145,9 @@ def dcgan_init_(module: nn.Module) -> nn.Module:
 
 class Generator(nn.Module):
     """DCGAN generator: ``z (N, latent_dim)`` → images ``(N, channels, size, size)`` in [-1, 1].
+
+    Taught in chapter 04, §4.3 (The models), through :func:`helpers.gan.build_models`; reused in
+    chapter 05.
 
     ``width`` is the number of channels of the last hidden block; each block
     nearer the latent has twice as many (``4w`` at 4×4 for ``size=32``).
@@ -164,15 +167,13 @@ class Generator(nn.Module):
     def __init__(self, latent_dim: int = 64, width: int = 64, size: int = 32, channels: int = 1,
                  norm: str = "batch", upsample: str = "transposed", num_classes: int | None = None):
         super().__init__()
-        self.latent_dim = _check_positive_int(latent_dim, "latent_dim")
-        self.width = _check_positive_int(width, "width")
+        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
+        self.width = check_positive_int(width, "width")
         self.size = _check_size(size)
-        self.channels = _check_positive_int(channels, "channels")
-        if norm not in NORMS:
-            raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
-        if upsample not in UPSAMPLE_MODES:
-            raise ValueError(f"upsample must be one of {UPSAMPLE_MODES}, got {upsample!r}")
-        self.num_classes = None if num_classes is None else _check_positive_int(num_classes, "num_classes")
+        self.channels = check_positive_int(channels, "channels")
+        check_choice(norm, "norm", NORMS)
+        check_choice(upsample, "upsample", UPSAMPLE_MODES)
+        self.num_classes = None if num_classes is None else check_positive_int(num_classes, "num_classes")
         self.upsample = upsample
         n_up = int(math.log2(size // 4))                       # 4 → size: n_up doublings
         chans = [width * 2 ** (n_up - 1 - i) for i in range(n_up)]  # e.g. [4w, 2w, w]
@@ -207,6 +208,9 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     """DCGAN discriminator of strided convolutions: images → one logit per image, ``(N,)``.
 
+    Taught in chapter 04, §4.3 (The models), through :func:`helpers.gan.build_models`; reused in
+    chapter 05.
+
     ``norm="batch"`` is the DCGAN tutorial's choice; ``spectral=True``
     wraps every layer in spectral normalisation (Miyato et al. 2018) and is
     normally used with ``norm="none"``. With ``num_classes`` it adds the
@@ -221,12 +225,11 @@ class Discriminator(nn.Module):
     def __init__(self, width: int = 64, size: int = 32, channels: int = 1, norm: str = "batch",
                  spectral: bool = False, num_classes: int | None = None, slope: float = 0.2):
         super().__init__()
-        self.width = _check_positive_int(width, "width")
+        self.width = check_positive_int(width, "width")
         self.size = _check_size(size)
-        self.channels = _check_positive_int(channels, "channels")
-        if norm not in NORMS:
-            raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
-        self.num_classes = None if num_classes is None else _check_positive_int(num_classes, "num_classes")
+        self.channels = check_positive_int(channels, "channels")
+        check_choice(norm, "norm", NORMS)
+        self.num_classes = None if num_classes is None else check_positive_int(num_classes, "num_classes")
         n_down = int(math.log2(size // 4))
         chans = [width * 2 ** i for i in range(n_down)]         # e.g. [w, 2w, 4w]
         layers = [down_block(channels, chans[0], "none", spectral, slope)]  # no norm on the input layer
@@ -262,6 +265,8 @@ class Discriminator(nn.Module):
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters.
 
+    Taught in chapter 04, §4.3 (The models).
+
     >>> count_parameters(nn.Linear(3, 2))
     8
     """
@@ -271,6 +276,8 @@ def count_parameters(model: nn.Module) -> int:
 @torch.no_grad()
 def layer_table(model: nn.Module, *inputs, leaf_types=None) -> list[dict]:
     """Output shape of every layer for the given ``inputs`` (one forward pass, eval mode).
+
+    Taught in chapter 04, §4.3 (The models).
 
     Returns a list of rows ``{"layer", "type", "output shape", "parameters"}``
     for every leaf module (or every module of ``leaf_types``) in call order.
@@ -312,6 +319,8 @@ def layer_table(model: nn.Module, *inputs, leaf_types=None) -> list[dict]:
 def format_table(rows: list[dict]) -> str:
     """A Markdown table of ``rows`` (a list of dicts with the same keys).
 
+    Taught in chapter 04, §4.1 (The game and its losses); reused in chapter 05.
+
     >>> print(format_table([{"a": 1, "b": "x"}]))
     | a | b |
     |---|---|
@@ -328,6 +337,8 @@ def format_table(rows: list[dict]) -> str:
 class MLPGenerator(nn.Module):
     """A small fully connected generator for 2-D toy data: ``z (N, latent_dim) → points (N, 2)``.
 
+    Taught in chapter 04, §4.9 (When training fails).
+
     Takes (and refuses) ``y`` like :class:`Generator`, so the chapter-04
     training step (:func:`helpers.gan.d_step`, :func:`helpers.gan.g_step`)
     runs on it unchanged.
@@ -338,11 +349,11 @@ class MLPGenerator(nn.Module):
 
     def __init__(self, latent_dim: int = 8, hidden: int = 128, out_dim: int = 2):
         super().__init__()
-        self.latent_dim = _check_positive_int(latent_dim, "latent_dim")
-        hidden = _check_positive_int(hidden, "hidden")
+        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
+        hidden = check_positive_int(hidden, "hidden")
         self.num_classes = None
         self.net = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
-                                 nn.ReLU(), nn.Linear(hidden, _check_positive_int(out_dim, "out_dim")))
+                                 nn.ReLU(), nn.Linear(hidden, check_positive_int(out_dim, "out_dim")))
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         _check_label(y, None, z.shape[0], "generator")
@@ -352,16 +363,18 @@ class MLPGenerator(nn.Module):
 class MLPDiscriminator(nn.Module):
     """A small fully connected discriminator for 2-D toy data: ``points (N, 2) → logits (N,)``.
 
+    Taught in chapter 04, §4.9 (When training fails).
+
     >>> MLPDiscriminator()(torch.zeros(3, 2)).shape
     torch.Size([3])
     """
 
     def __init__(self, in_dim: int = 2, hidden: int = 128, spectral: bool = False):
         super().__init__()
-        hidden = _check_positive_int(hidden, "hidden")
+        hidden = check_positive_int(hidden, "hidden")
         wrap = _spectral_norm if spectral else (lambda m: m)
         self.num_classes = None
-        self.net = nn.Sequential(wrap(nn.Linear(_check_positive_int(in_dim, "in_dim"), hidden)),
+        self.net = nn.Sequential(wrap(nn.Linear(check_positive_int(in_dim, "in_dim"), hidden)),
                                  nn.LeakyReLU(0.2), wrap(nn.Linear(hidden, hidden)), nn.LeakyReLU(0.2),
                                  wrap(nn.Linear(hidden, 1)))
 
@@ -372,6 +385,8 @@ class MLPDiscriminator(nn.Module):
 
 def html_table(rows: list[dict]) -> str:
     """An HTML ``<table>`` of a list of dicts (same keys), cells escaped; for HTML outputs.
+
+    Taught in chapter 04, §4.8 (The two recipes, side by side).
 
     >>> html_table([{"a": 1, "b": "<x>"}])
     '<table class="table"><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td>1</td><td>&lt;x&gt;</td></tr></tbody></table>'

@@ -16,12 +16,11 @@ import math
 import numpy as np
 import torch
 
+from helpers.checks import as_tensor, check_positive_int
+
 
 def _as_batch(images, name: str = "images") -> torch.Tensor:
-    if isinstance(images, np.ndarray):
-        images = torch.from_numpy(images)
-    if not isinstance(images, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor or numpy array, not {type(images).__name__}")
+    images, _ = as_tensor(images, name)
     images = images.detach().to("cpu", torch.float32)
     if images.dim() == 2:        # (H, W)
         images = images[None, None]
@@ -43,12 +42,13 @@ def _as_batch(images, name: str = "images") -> torch.Tensor:
 def image_grid(images, nrow: int = 8, padding: int = 1, pad_value: float = 1.0) -> torch.Tensor:
     """Tile a batch ``(N, C, H, W)`` into one ``(C, H', W')`` image.
 
+    Taught in chapter 01, §1.10 (A small CNN that reads digits), inside :func:`show_images`.
+
     >>> image_grid(torch.zeros(4, 1, 2, 2), nrow=2, padding=0).shape
     torch.Size([1, 4, 4])
     """
     images = _as_batch(images)
-    if nrow < 1:
-        raise ValueError(f"nrow must be at least 1, got {nrow}")
+    check_positive_int(nrow, "nrow")
     n, c, h, w = images.shape
     ncol = min(nrow, n)
     nrows = math.ceil(n / ncol)
@@ -65,7 +65,11 @@ def show_image(image, title: str | None = None, ax=None, cmap: str = "gray",
                vmin: float | None = 0.0, vmax: float | None = 1.0, colorbar: bool = False):
     """Show one image ``(C, H, W)`` or ``(H, W)``; returns the ``Axes``.
 
+    Taught in chapter 01, §1.1 (A convolution, by hand); reused in chapters 03 and 05.
+
     >>> ax = show_image(torch.rand(8, 8), title="noise")
+    >>> ax.get_title(), ax.images[0].get_array().shape, ax.images[0].get_cmap().name
+    ('noise', (8, 8), 'gray')
     """
     import matplotlib.pyplot as plt
 
@@ -94,7 +98,11 @@ def show_images(images, nrow: int = 8, title: str | None = None, ax=None,
                 labels=None, cmap: str = "gray", figsize: tuple | None = None):
     """Show a batch as a grid (values in [0, 1]); ``labels`` go under each tile.
 
+    Taught in chapter 01, §1.10 (A small CNN that reads digits); reused in chapters 04 and 05.
+
     >>> ax = show_images(torch.rand(16, 1, 8, 8), nrow=8, title="random")
+    >>> ax.get_title(), ax.images[0].get_array().shape          # 2 rows × 8 tiles, 1 px apart
+    ('random', (17, 71))
     """
     import matplotlib.pyplot as plt
 
@@ -127,18 +135,22 @@ def show_kernels(weight, title: str | None = None, ncol: int = 8, cmap: str = "R
                  annotate: bool | None = None):
     """Show convolution kernels with a symmetric colour scale (red +, blue −).
 
+    Taught in chapter 01, §1.10 (A small CNN that reads digits).
+
     ``weight`` is ``(kH, kW)``, ``(N, kH, kW)`` or a layer weight
     ``(out, in, kH, kW)`` (every ``out × in`` kernel is drawn). Small
     kernels (≤ 5×5, at most 8 of them) get their values written in.
 
     >>> axes = show_kernels(torch.tensor([[1., 0, -1], [2, 0, -2], [1, 0, -1]]), title="Sobel x")
+    >>> a = axes.flat[0]                             # axes: a (rows, columns) array, here (1, 1)
+    >>> axes.shape, a.images[0].get_array().tolist()[0], [t.get_text() for t in a.texts][:3]
+    ((1, 1), [1.0, 0.0, -1.0], ['1', '0', '-1'])
+    >>> a.figure.get_suptitle()
+    'Sobel x'
     """
     import matplotlib.pyplot as plt
 
-    if isinstance(weight, np.ndarray):
-        weight = torch.from_numpy(weight)
-    if not isinstance(weight, torch.Tensor):
-        raise TypeError(f"weight must be a tensor, not {type(weight).__name__}")
+    weight, _ = as_tensor(weight, "weight")
     w = weight.detach().to("cpu", torch.float32)
     if w.dim() == 2:
         w = w[None]
@@ -173,6 +185,8 @@ def show_kernels(weight, title: str | None = None, ncol: int = 8, cmap: str = "R
 def plot_history(history: dict, keys=None, logy: bool = False, title: str | None = None, ax=None,
                  xlabel: str = "epoch", labels: dict | None = None):
     """Plot the lists in a history dict (as returned by ``helpers.training.fit``).
+
+    Taught in chapter 01, §1.10 (A small CNN that reads digits).
 
     ``labels`` maps a key to its legend text (e.g. ``{"val_loss": "test loss"}``
     when the "validation" set is the test set); other keys are shown as they are.

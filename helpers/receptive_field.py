@@ -33,6 +33,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from helpers.checks import check_choice, check_int
+from helpers.cnn import receptive_field
+from helpers.conv_math import conv_output_size, conv_transpose_output_size
+
 _KINDS = ("conv", "convT", "up")
 
 
@@ -40,8 +44,12 @@ _KINDS = ("conv", "convT", "up")
 class LayerSpec:
     """One spatial layer: ``kind`` is ``"conv"``, ``"convT"`` or ``"up"`` (nearest resize by ``stride``).
 
+    Taught in chapter 05, §5.5 (Wider applications).
+
     >>> LayerSpec("convT", kernel=4, stride=2, padding=1).output_size(8)
     16
+    >>> LayerSpec("conv", kernel=3, padding=1, dilation=2).output_size(8)   # a dilated 3×3 spans 5
+    6
     """
 
     kind: str
@@ -50,24 +58,28 @@ class LayerSpec:
     padding: int = 0
     output_padding: int = 0
     name: str = ""
+    dilation: int = 1
 
     def __post_init__(self):
-        if self.kind not in _KINDS:
-            raise ValueError(f"kind must be one of {_KINDS}, got {self.kind!r}")
-        if self.kernel < 1 or self.stride < 1 or self.padding < 0:
-            raise ValueError(f"kernel and stride must be >= 1 and padding >= 0, got {self}")
+        check_choice(self.kind, "kind", _KINDS)
+        for field, minimum in (("kernel", 1), ("stride", 1), ("padding", 0), ("output_padding", 0),
+                               ("dilation", 1)):
+            check_int(getattr(self, field), field, minimum)
 
     def output_size(self, size: int) -> int:
-        """Spatial size after the layer (the PyTorch formulas)."""
+        """Spatial size after the layer: :mod:`helpers.conv_math`'s checked formulas (``"up"``: ``size·stride``)."""
         if self.kind == "conv":
-            return (size + 2 * self.padding - self.kernel) // self.stride + 1
+            return conv_output_size(size, self.kernel, self.stride, self.padding, self.dilation)
         if self.kind == "convT":
-            return (size - 1) * self.stride - 2 * self.padding + self.kernel + self.output_padding
-        return size * self.stride
+            return conv_transpose_output_size(size, self.kernel, self.stride, self.padding, self.dilation,
+                                              self.output_padding)
+        return check_int(size, "size", 1) * self.stride
 
 
 def layer_specs(model: nn.Module) -> list[LayerSpec]:
     """The spatial layers of ``model`` (Conv2d, ConvTranspose2d, Upsample) in registration order.
+
+    Taught in chapter 05, §5.2 (Global structure).
 
     Works for plain feed-forward stacks (e.g. an ``nn.Sequential`` generator);
     the order of ``model.modules()`` must be the order of the forward pass.
@@ -80,9 +92,10 @@ def layer_specs(model: nn.Module) -> list[LayerSpec]:
     for name, m in model.named_modules():
         if isinstance(m, nn.ConvTranspose2d):
             specs.append(LayerSpec("convT", m.kernel_size[0], m.stride[0], m.padding[0],
-                                   m.output_padding[0], name))
+                                   m.output_padding[0], name, m.dilation[0]))
         elif isinstance(m, nn.Conv2d):
-            specs.append(LayerSpec("conv", m.kernel_size[0], m.stride[0], m.padding[0], 0, name))
+            specs.append(LayerSpec("conv", m.kernel_size[0], m.stride[0], m.padding[0], 0, name,
+                                   m.dilation[0]))
         elif isinstance(m, nn.Upsample):
             if m.scale_factor is None:
                 raise ValueError(f"layer {name}: only nn.Upsample with a scale_factor is supported")
@@ -98,14 +111,16 @@ def _apply_ones(spec: LayerSpec, x: torch.Tensor) -> torch.Tensor:
         return F.interpolate(x, scale_factor=spec.stride, mode="nearest")
     w = torch.ones(1, 1, spec.kernel, spec.kernel, dtype=x.dtype)
     if spec.kind == "conv":
-        return F.conv2d(x, w, stride=spec.stride, padding=spec.padding)
+        return F.conv2d(x, w, stride=spec.stride, padding=spec.padding, dilation=spec.dilation)
     return F.conv_transpose2d(x, w, stride=spec.stride, padding=spec.padding,
-                              output_padding=spec.output_padding)
+                              output_padding=spec.output_padding, dilation=spec.dilation)
 
 
 def footprints(specs: Sequence[LayerSpec], in_size: int, pixel: tuple[int, int] | None = None
                ) -> list[torch.Tensor]:
     """Boolean maps: which pixels of each feature map reach output ``pixel``.
+
+    Taught in chapter 05, §5.2 (Global structure).
 
     Returns one ``(H_l, W_l)`` map per feature map, from the input of the
     first layer (index 0) to the output (last; it has only ``pixel`` set).
@@ -140,6 +155,8 @@ def footprints(specs: Sequence[LayerSpec], in_size: int, pixel: tuple[int, int] 
 def footprint_widths(specs: Sequence[LayerSpec], in_size: int) -> list[int]:
     """Width in pixels (along one axis) of the centre pixel's footprint on each feature map.
 
+    Taught in chapter 05, §5.5 (Wider applications).
+
     >>> footprint_widths([LayerSpec("convT", 4, 2, 1)] * 3, in_size=4)
     [2, 2, 2, 1]
     >>> footprint_widths([LayerSpec("conv", 3, 1, 1)] * 3, in_size=16)
@@ -151,26 +168,27 @@ def footprint_widths(specs: Sequence[LayerSpec], in_size: int) -> list[int]:
 def receptive_field_1d(specs: Sequence[LayerSpec]) -> int:
     """Receptive field (pixels of the input) of one output pixel of a *convolution* stack.
 
-    The recursion ``r ← r + (k − 1)·j``, ``j ← j·s`` with ``j`` the product
-    of the strides so far (Araujo et al., 2019; for Luo et al.'s
-    *effective* receptive field see chapter 05).
+    Taught in chapter 05, §5.2 (Global structure): chapter 01's §1.9 recursion for layer specs.
+
+    Chapter 01's :func:`helpers.cnn.receptive_field` (the recursion
+    ``r ← r + d·(k − 1)·j``, ``j ← j·s`` with ``j`` the product of the
+    strides so far; Araujo et al., 2019) applied to layer specs; for Luo et
+    al.'s *effective* receptive field see chapter 05.
 
     >>> receptive_field_1d([LayerSpec("conv", 3, 1, 1)] * 2 + [LayerSpec("conv", 3, 2, 1)])
     7
     """
-    r, j = 1, 1
-    for spec in specs:
-        if spec.kind != "conv":
-            raise ValueError("receptive_field_1d is for convolution stacks; use footprints() for others")
-        r += (spec.kernel - 1) * j
-        j *= spec.stride
-    return r
+    if any(spec.kind != "conv" for spec in specs):
+        raise ValueError("receptive_field_1d is for convolution stacks; use footprints() for others")
+    return receptive_field([(spec.kernel, spec.stride, spec.dilation) for spec in specs])
 
 
 def gradient_footprints(forward: Callable[[torch.Tensor], torch.Tensor], modules: Sequence[nn.Module],
                         inputs: torch.Tensor, pixel: tuple[int, int] | None = None,
                         tol: float = 0.0) -> list[torch.Tensor]:
     """Empirical footprints on a real network: where ``∂ output[pixel] / ∂ map`` is nonzero.
+
+    Taught in chapter 05, §5.2 (Global structure).
 
     ``forward(inputs)`` must return ``(N, C, H, W)``; ``modules`` are the
     modules whose *outputs* are the feature maps to inspect. The union is

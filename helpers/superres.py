@@ -22,11 +22,13 @@ super-resolution papers (Dong et al. 2016; Shi et al. 2016).
 
 from __future__ import annotations
 
-import time
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from helpers.checks import check_image_batch, check_positive_int, check_tensor
+from helpers.training import train_steps
 
 #: Photos the network learns from, and the one it is tested on (never seen in training).
 TRAIN_PHOTOS = ("astronaut", "camera", "coffee", "coins", "moon", "rocket", "clock", "brick", "grass", "gravel")
@@ -36,11 +38,13 @@ TEST_PHOTO = "chelsea"
 def downscale(images: torch.Tensor, factor: int = 2) -> torch.Tensor:
     """Anti-aliased bicubic downscaling by ``factor`` (the degradation to undo).
 
+    Taught in chapter 05, §5.5 (Wider applications).
+
     >>> downscale(torch.rand(1, 1, 8, 8)).shape
     torch.Size([1, 1, 4, 4])
     """
-    if images.dim() != 4:
-        raise ValueError(f"images must be (N, C, H, W), got shape {tuple(images.shape)}")
+    check_tensor(images, "images", (4,), "(N, C, H, W)")
+    factor = check_positive_int(factor, "factor")
     h, w = images.shape[-2:]
     if h % factor or w % factor:
         raise ValueError(f"height and width ({h}, {w}) must be divisible by factor={factor}; crop first")
@@ -52,6 +56,8 @@ def downscale(images: torch.Tensor, factor: int = 2) -> torch.Tensor:
 def upscale_bicubic(images: torch.Tensor, factor: int = 2) -> torch.Tensor:
     """The baseline: bicubic ×``factor`` upscaling, clipped to [0, 1].
 
+    Taught in chapter 05, §5.5 (Wider applications).
+
     >>> upscale_bicubic(torch.rand(1, 1, 4, 4)).shape
     torch.Size([1, 1, 8, 8])
     """
@@ -61,6 +67,8 @@ def upscale_bicubic(images: torch.Tensor, factor: int = 2) -> torch.Tensor:
 
 class SRNet(nn.Module):
     """Encoder–decoder for ×2 super-resolution; output = bicubic(x) + learned correction.
+
+    Taught in chapter 05, §5.5 (Wider applications).
 
     ::
 
@@ -102,6 +110,8 @@ class SRNet(nn.Module):
 def load_photos(names=TRAIN_PHOTOS) -> list[torch.Tensor]:
     """Grey versions of scikit-image sample photos, each ``(1, H, W)`` in [0, 1], cropped to even sizes.
 
+    Taught in chapter 05, §5.5 (Wider applications).
+
     >>> [tuple(p.shape) for p in load_photos(("camera",))]
     [(1, 512, 512)]
     """
@@ -117,6 +127,8 @@ def load_photos(names=TRAIN_PHOTOS) -> list[torch.Tensor]:
 
 def random_patches(photos, n: int, size: int = 32, seed: int = 0) -> torch.Tensor:
     """``n`` random ``size × size`` crops, drawn evenly from ``photos``: ``(n, 1, size, size)``.
+
+    Taught in chapter 05, §5.5 (Wider applications).
 
     >>> random_patches(load_photos(("camera",)), n=5, size=16).shape
     torch.Size([5, 1, 16, 16])
@@ -138,6 +150,8 @@ def train_superres(model: nn.Module, hr_patches: torch.Tensor, steps: int = 400,
                    lr: float = 1e-3, seed: int = 0, progress: bool = True) -> dict:
     """Train on ``(downscale(hr), hr)`` pairs with the L1 loss; returns ``{"loss": [...], "seconds": s}``.
 
+    Taught in chapter 05, §5.5 (Wider applications).
+
     Random flips and 90° rotations multiply the patches for free.
 
     >>> net = SRNet(width=4)
@@ -145,17 +159,11 @@ def train_superres(model: nn.Module, hr_patches: torch.Tensor, steps: int = 400,
     >>> len(h["loss"])
     2
     """
-    from tqdm.auto import tqdm
-
+    hr_patches = check_image_batch(hr_patches, "hr_patches", channels=None)
     device = next(model.parameters()).device
     gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-    model.train()
-    history = {"loss": []}
-    start = time.perf_counter()
-    bar = tqdm(range(steps), desc="super-resolution", disable=not progress)
-    for _ in bar:
+
+    def batch_loss():                          # a random batch, rotated and flipped at random
         idx = torch.randint(0, hr_patches.shape[0], (batch_size,), generator=gen)
         hr = hr_patches[idx]
         k = int(torch.randint(0, 4, (1,), generator=gen))
@@ -163,15 +171,10 @@ def train_superres(model: nn.Module, hr_patches: torch.Tensor, steps: int = 400,
         if bool(torch.randint(0, 2, (1,), generator=gen)):
             hr = hr.flip(-1)
         hr = hr.to(device)
-        loss = F.l1_loss(model(downscale(hr)), hr)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        history["loss"].append(float(loss.detach()))
-        if len(history["loss"]) % 25 == 0:
-            bar.set_postfix(l1=f"{sum(history['loss'][-25:]) / 25:.4f}")
-    history["seconds"] = time.perf_counter() - start
+        return F.l1_loss(model(downscale(hr)), hr)
+
+    history = train_steps(model, batch_loss, steps, lr, desc="super-resolution", progress=progress,
+                          postfix="l1", postfix_every=25)
     model.eval()
     return history
 
@@ -179,6 +182,8 @@ def train_superres(model: nn.Module, hr_patches: torch.Tensor, steps: int = 400,
 @torch.no_grad()
 def super_resolve(model: nn.Module, lr_image: torch.Tensor) -> torch.Tensor:
     """Apply a trained model to a whole image ``(C, h, w)`` or batch; returns values in [0, 1].
+
+    Taught in chapter 05, §5.5 (Wider applications).
 
     >>> super_resolve(SRNet(width=4), torch.rand(1, 6, 6)).shape
     torch.Size([1, 12, 12])

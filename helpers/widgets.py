@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.conv_math import _check_int, conv_transpose_output_size
+from helpers.checks import check_int
+from helpers.conv_math import conv_transpose_output_size, stamp_counts
 
 #: Slider ranges of :func:`size_calculator`: name → (minimum, maximum).
 SLIDER_RANGES = {
@@ -42,7 +43,10 @@ SLIDER_RANGES = {
 
 @dataclass(frozen=True)
 class TransposedConvGrid:
-    """What a square transposed convolution does to the pixel grid (see :func:`transposed_conv_grid`)."""
+    """What a square transposed convolution does to the pixel grid (see :func:`transposed_conv_grid`).
+
+    Taught in chapter 02, §2.9 (An interactive size calculator).
+    """
 
     size: int
     kernel_size: int
@@ -65,20 +69,12 @@ class TransposedConvGrid:
                 f" + {self.output_padding} + 1 = {self.output_size}")
 
 
-def _coverage_1d(size, kernel_size, stride, padding, dilation, output_size):
-    counts = np.zeros(output_size, dtype=np.int64)
-    for u in range(size):                      # every input pixel …
-        for a in range(kernel_size):           # … stamps every kernel tap
-            position = u * stride + a * dilation - padding
-            if 0 <= position < output_size:    # taps in the cropped border are dropped
-                counts[position] += 1
-    return counts
-
-
 def transposed_conv_grid(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
                          dilation: int = 1, output_padding: int = 0,
                          highlight: tuple[int, int] | None = None) -> TransposedConvGrid:
     """Output size, stamp coverage and one stamp's footprint of a square transposed convolution.
+
+    Taught in chapter 02, §2.9 (An interactive size calculator).
 
     Raises ``ValueError`` for settings PyTorch rejects (see
     :func:`helpers.conv_math.conv_transpose_output_size`). ``highlight`` is an
@@ -93,10 +89,10 @@ def transposed_conv_grid(size: int, kernel_size: int, stride: int = 1, padding: 
     out = conv_transpose_output_size(size, kernel_size, stride, padding, dilation, output_padding)
     if highlight is None:
         highlight = (size // 2, size // 2)
-    row, col = (_check_int(v, "highlight", 0) for v in highlight)
+    row, col = (check_int(v, "highlight", 0) for v in highlight)
     if row >= size or col >= size:
         raise ValueError(f"highlight={tuple(highlight)} is outside the {size}×{size} input")
-    line = _coverage_1d(size, kernel_size, stride, padding, dilation, out)
+    line = stamp_counts(size, kernel_size, stride, padding, dilation, output_size=out).numpy()
     taps = np.arange(kernel_size) * dilation - padding
     rows, cols = row * stride + taps, col * stride + taps
     footprint = np.zeros((out, out), dtype=bool)
@@ -120,6 +116,8 @@ def _draw_grid(ax, n: int) -> None:
 def size_calculator_figure(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
                            dilation: int = 1, output_padding: int = 0, highlight=None, axes=None):
     """Draw the input grid and the output grid of a transposed convolution.
+
+    Taught in chapter 02, §2.9 (An interactive size calculator).
 
     Left: the ``size × size`` input, with one pixel marked. Right: the
     output, shaded by how many stamps cover each pixel (the number is
@@ -213,9 +211,23 @@ SIZE_CALCULATOR_JS = r"""function (v, out) {
 }"""
 
 
+def _sliders(ranges: dict, start: dict) -> list:
+    """One :class:`helpers.interactive.Slider` per ``name: (low, high)``, starting at ``start[name]``
+    (checked to be an int >= low; the range widens to hold a larger start value)."""
+    from helpers.interactive import Slider
+
+    sliders = []
+    for name, (low, high) in ranges.items():
+        value = check_int(start[name], name, low)
+        sliders.append(Slider(name, low, max(high, value), value))
+    return sliders
+
+
 def size_calculator(size: int = 4, kernel_size: int = 3, stride: int = 2, padding: int = 1,
                     dilation: int = 1, output_padding: int = 1):
     """Six sliders; the browser recomputes the output size and redraws the grids (no kernel needed).
+
+    Taught in chapter 02, §2.9 (An interactive size calculator).
 
     Returns an ``IPython.display.HTML`` (display it as a cell's last value).
     The result line, ``<p class="bi-result" data-output-size=…>``, reads
@@ -227,14 +239,11 @@ def size_calculator(size: int = 4, kernel_size: int = 3, stride: int = 2, paddin
     >>> 'data-control="size-calculator"' in html and "output 8×8" in html
     True
     """
-    from helpers.interactive import Slider, computed_figure
+    from helpers.interactive import computed_figure
 
     start = dict(size=size, kernel_size=kernel_size, stride=stride, padding=padding,
                  dilation=dilation, output_padding=output_padding)
-    sliders = []
-    for name, (low, high) in SLIDER_RANGES.items():
-        value = _check_int(start[name], name, low)
-        sliders.append(Slider(name, low, max(high, value), value))
+    sliders = _sliders(SLIDER_RANGES, start)
     g = transposed_conv_grid(**start)                        # raises ValueError for a bad start
     fallback = (f'<p class="bi-result" data-output-size="{g.output_size}"><b>output {g.output_size}×'
                 f'{g.output_size}</b> — H_out = {g.formula}</p>')
@@ -295,6 +304,8 @@ OVERLAP_JS = r"""function (v, out) {
 def overlap_explorer(kernel_size: int = 3, stride: int = 2, layers: int = 1):
     """Kernel size, stride and stacked layers → the overlap pattern of equal-weight transposed convolutions.
 
+    Taught in chapter 02, §2.6 (Checkerboard artifacts).
+
     Every layer has an all-ones kernel, so the picture shows what the overlap
     alone does to a constant image (Distill's classic figure): flat when the
     stride divides the kernel size, a grid otherwise, whose period grows to
@@ -307,13 +318,10 @@ def overlap_explorer(kernel_size: int = 3, stride: int = 2, layers: int = 1):
     True
     """
     from helpers.conv_math import overlap_pattern
-    from helpers.interactive import Slider, computed_figure
+    from helpers.interactive import computed_figure
 
     start = dict(kernel_size=kernel_size, stride=stride, layers=layers)
-    sliders = []
-    for name, (low, high) in OVERLAP_RANGES.items():
-        value = _check_int(start[name], name, low)
-        sliders.append(Slider(name, low, max(high, value), value))
+    sliders = _sliders(OVERLAP_RANGES, start)
     pattern = overlap_pattern(**start)
     kind = "gaps between the stamps" if pattern["low"] == 0 else "uneven overlap"
     verdict = ("even overlap: a constant input stays flat" if pattern["period"] == 1 else

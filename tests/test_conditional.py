@@ -8,6 +8,7 @@ from helpers.data import load_digits
 
 
 
+@pytest.mark.slow
 def test_real_digits_have_perfect_labels_and_wrong_labels_are_caught():
     x, y = load_digits(size=16, split="train")
     rows = per_class_metrics(x[:400], y[:400])

@@ -41,7 +41,7 @@ def test_split_is_stratified_disjoint_and_deterministic():
 def test_digits_bad_arguments():
     with pytest.raises(ValueError, match="split must be one of"):
         load_digits(split="validation")
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match=r"size must be >= 1, got 0 \(pixels\)"):
         load_digits(size=0)
     with pytest.raises(TypeError, match="int"):
         load_digits(size=16.0)

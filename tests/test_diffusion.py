@@ -28,6 +28,7 @@ def test_unet_uses_transposed_convolutions_and_keeps_shapes():
         TinyUNet(size=10)
 
 
+@pytest.mark.slow
 def test_training_lowers_the_loss_and_samples_are_images():
     torch.manual_seed(0)
     x, _ = load_digits(size=8, split="train")

@@ -8,20 +8,12 @@ from helpers.exercises.ch01 import (BROKEN_DIGITS_CNN, check_conv2d_channels, ch
                                     check_horizontal_edge_kernel, check_output_size, check_param_count,
                                     check_receptive_field)
 
-CHECKS = [check_output_size, check_param_count, check_horizontal_edge_kernel, check_receptive_field,
-          check_conv2d_channels, check_digits_linear_inputs]
 SOBEL_Y = torch.tensor([[1.0, 2.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -2.0, -1.0]])
 
 
 def right_conv(x, weight, bias, stride=1):
     return torch.stack([bias[o] + sum(conv2d_by_hand(x[c], weight[o, c], stride) for c in range(x.shape[0]))
                         for o in range(weight.shape[0])])
-
-
-@pytest.mark.parametrize("check", CHECKS, ids=lambda f: f.__name__)
-def test_no_answer_yet_is_not_an_error(check, capsys):
-    assert check(None) is None
-    assert "Not answered yet" in capsys.readouterr().out
 
 
 def test_right_answers_pass(capsys):

@@ -7,9 +7,6 @@ from torch import nn
 from helpers.exercises.ch05 import (check_diagnose_conditional, check_footprint_width, check_lowpass_transposed,
                                     check_projection_logit, check_q_sample)
 
-CHECKS = [check_footprint_width, check_lowpass_transposed, check_q_sample, check_projection_logit,
-          check_diagnose_conditional]
-
 
 def bilinear_layer():
     layer = nn.ConvTranspose2d(1, 1, 4, stride=2, padding=1, bias=False)
@@ -26,12 +23,6 @@ def right_q_sample(x0, t, noise, alpha_bars):
 
 def right_projection(phi, y, w, b, emb):
     return phi @ w[0] + b + (emb[y] * phi).sum(1)
-
-
-@pytest.mark.parametrize("check", CHECKS, ids=lambda f: f.__name__)
-def test_no_answer_yet_is_not_an_error(check, capsys):
-    assert check(None) is None
-    assert "Not answered yet" in capsys.readouterr().out
 
 
 def test_right_answers_pass(capsys):

@@ -19,6 +19,49 @@ def test_psnr_matches_scikit_image():
     assert psnr(torch.from_numpy(a), b) == pytest.approx(psnr(a, b), abs=1e-9)   # tensor and array mixed
 
 
+def test_psnr_default_range_is_scikit_images_for_0_1_and_8_bit_images():
+    rng = np.random.default_rng(1)
+    a, b = rng.random((16, 16)), rng.random((16, 16))
+    # the same default: images in [0, 1] have data_range 1 in both
+    assert psnr(a, b) == pytest.approx(peak_signal_noise_ratio(a, b), abs=1e-12)
+    # 8-bit images: data_range 255 (scikit-image reads it from the dtype; here it is given), no uint8 overflow
+    a8, b8 = (255 * a).astype(np.uint8), (255 * b).astype(np.uint8)
+    assert psnr(a8, b8, data_range=255) == pytest.approx(peak_signal_noise_ratio(a8, b8), abs=1e-12)
+    # a convention difference: for images with negative values scikit-image assumes [-1, 1] (data_range 2),
+    # psnr keeps its default of 1 unless told, so the two differ by 20·log10(2) ≈ 6.02 dB
+    c, d = 2 * a - 1, 2 * b - 1
+    assert psnr(c, d, data_range=2) == pytest.approx(peak_signal_noise_ratio(c, d), abs=1e-12)
+    assert peak_signal_noise_ratio(c, d) - psnr(c, d) == pytest.approx(20 * math.log10(2), abs=1e-12)
+
+
+def test_regularized_deconvolution_equals_scikit_image_wiener():
+    """``regularized_deconvolve`` is ``skimage.restoration.wiener`` (to rounding), for both regularisers.
+
+    The two agree on every convention: the PSF is applied as a true (flipped) convolution centred on its
+    middle pixel, the image is periodic (circular), and the filter is ``conj(H)·Y / (|H|² + λ|R|²)`` with
+    ``λ`` = ``balance`` = ``weight`` and, by default in scikit-image, ``R`` the same 3×3 Laplacian.
+    scikit-image's unitary FFT scales the forward and inverse transforms by ``1/√(HW)`` each, which
+    cancels. ``clip=False``: scikit-image would otherwise clip the result to [-1, 1].
+    """
+    from skimage.restoration import wiener
+
+    from helpers.imaging import regularized_deconvolve
+    from helpers.kernels import LAPLACIAN
+
+    rng = np.random.default_rng(0)
+    x = rng.random((32, 40))
+    psf = torch.rand(3, 5, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    psf /= psf.sum()                                            # not symmetric: a flip would show
+    y = blur(x, psf.numpy(), mode="circular") + 0.01 * rng.standard_normal(x.shape)
+    for balance in (1e-3, 0.1):
+        hunt = regularized_deconvolve(y, psf, balance, regularizer=LAPLACIAN)
+        assert np.abs(hunt - wiener(y, psf.numpy(), balance, clip=False)).max() < 1e-12
+        flat = regularized_deconvolve(y, psf, balance)              # R = 1: a flat noise-to-signal ratio
+        assert np.abs(flat - wiener(y, psf.numpy(), balance, reg=np.ones((1, 1)), clip=False)).max() < 1e-12
+        assert np.array_equal(inverse_filter(y, psf, eps=balance), flat)   # one implementation
+    assert np.abs(regularized_deconvolve(y, psf, 0.1) - regularized_deconvolve(y, psf, 0.1, LAPLACIAN)).max() > 0.01
+
+
 def test_psnr_known_value_and_identical_images():
     assert psnr(torch.zeros(8, 8, dtype=torch.float64), torch.full((8, 8), 0.1, dtype=torch.float64)) \
         == pytest.approx(20.0)

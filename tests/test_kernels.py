@@ -248,8 +248,12 @@ def test_regularized_deconvolve_bad_input():
     y, k = torch.rand(1, 1, 8, 8), gaussian_kernel(3, 1.0)
     with pytest.raises(ValueError, match="weight"):
         regularized_deconvolve(y, k, -1.0)
-    with pytest.raises(ValueError, match="4-D"):
-        regularized_deconvolve(y[0], k, 0.1)
+    # one implementation with inverse_filter: (H, W), (C, H, W), (N, C, H, W) all work, alike
+    assert torch.equal(regularized_deconvolve(y[0, 0], k, 0.1), regularized_deconvolve(y, k, 0.1)[0, 0])
+    with pytest.raises(ValueError, match=r"\(H, W\), \(C, H, W\) or \(N, C, H, W\)"):
+        regularized_deconvolve(y[None], k, 0.1)
+    with pytest.raises(TypeError, match="weight must be a number"):
+        regularized_deconvolve(y, k, "0.1")
     with pytest.raises(ValueError, match="pad"):
         regularized_deconvolve(y, k, 0.1, pad=8)
 

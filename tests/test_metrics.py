@@ -83,6 +83,7 @@ def test_to_metric_size_area_downsamples():
     assert small.shape == (2, 1, 8, 8) and small[0, 0, 0, 0] == 1.0 and small[0].sum() == 1.0
 
 
+@pytest.mark.slow
 def test_evaluate_calibration_orders_reference_sets():
     x, y = load_digits(split="train")
     up = resize_images(x, 32)
@@ -121,7 +122,7 @@ def test_density_and_coverage_reward_real_like_samples_and_punish_outliers():
     assert density_coverage(real, one_spot)[1] < 0.05                 # collapse: coverage collapses
     far = same + 50.0
     assert density_coverage(real, far) == (0.0, 0.0)
-    with pytest.raises(ValueError, match="k must be a positive int"):
+    with pytest.raises(ValueError, match="k must be >= 1, got 0"):
         density_coverage(real, same, k=0)
     with pytest.raises(ValueError, match=r"\(N, d\)"):
         density_coverage(real, same[:, :2])
@@ -145,6 +146,7 @@ def test_fd_bootstrap_interval_contains_the_estimate_and_shrinks_with_more_data(
         fd_bootstrap(torch.zeros(5, 2), torch.zeros(5, 2), n_boot=3)
 
 
+@pytest.mark.slow
 def test_evaluate_reports_the_round_trip_and_one_floor_for_calibration_and_evaluate():
     from helpers.data import load_digits, resize_images
     from helpers.metrics import calibration, evaluate, reference_subset

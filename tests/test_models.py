@@ -20,7 +20,7 @@ def test_mlp_gan_models_and_the_ring_data():
     assert ring_mode_stats(torch.zeros(100, 2))["high_quality"] == 0.0       # the centre is no mode
     with pytest.raises(ValueError, match=r"\(N, 2\)"):
         ring_mode_stats(torch.zeros(5, 3))
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(ValueError, match="n must be >= 1, got 0"):
         ring_of_gaussians(0)
 
 

@@ -19,6 +19,7 @@ def test_decoder_uses_transposed_convolutions():
     assert kinds.count("ConvTranspose2d") == 2
 
 
+@pytest.mark.slow
 def test_short_training_beats_bicubic_on_an_unseen_photo():
     torch.manual_seed(0)
     hr = random_patches(load_photos(("camera", "astronaut", "coins")), n=300, size=32, seed=0)

@@ -76,7 +76,7 @@ def test_train_step_rejects_a_batch_mismatch():
 def test_train_step_raises_on_a_nan_loss_and_leaves_the_weights_alone():
     model = nn.Linear(3, 1)
     before = model.weight.detach().clone()
-    with pytest.raises(FloatingPointError, match="learning rate is probably too large"):
+    with pytest.raises(FloatingPointError, match="^loss became NaN; try a lower learning rate"):
         train_step(model, torch.ones(4, 3), torch.zeros(4, 1), _NaNLoss(),
                    torch.optim.SGD(model.parameters(), lr=0.1))
     assert torch.equal(before, model.weight)
@@ -118,10 +118,14 @@ def test_fit_decreases_the_loss_on_a_toy_regression():
     assert torch.allclose(model.weight, torch.tensor([[1.0, -2.0, 0.5]]), atol=0.02)
 
 
-@pytest.mark.parametrize("epochs", [0, -1, 2.0, True, "3"])
-def test_fit_rejects_a_bad_number_of_epochs(epochs):
+@pytest.mark.parametrize("epochs, error, match", [
+    (0, ValueError, "epochs must be >= 1, got 0"), (-1, ValueError, "epochs must be >= 1, got -1"),
+    (2.0, TypeError, "epochs must be an int, not float"), (True, TypeError, "epochs must be an int, not bool"),
+    ("3", TypeError, "epochs must be an int, not str"),
+])
+def test_fit_rejects_a_bad_number_of_epochs(epochs, error, match):
     model = nn.Linear(3, 1)
-    with pytest.raises(ValueError, match="epochs must be a positive int"):
+    with pytest.raises(error, match=match):
         fit(model, make_loader(*_regression(8)), nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.1),
             epochs=epochs, progress=False)
 
@@ -205,8 +209,8 @@ def test_fit_tensors_rejects_mismatched_shapes_with_a_clear_message():
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
-    ({"steps": 0}, ValueError, "steps must be a positive int"),
-    ({"steps": 1.5}, ValueError, "steps must be a positive int"),
+    ({"steps": 0}, ValueError, "steps must be >= 1, got 0"),
+    ({"steps": 1.5}, TypeError, "steps must be an int, not float"),
     ({"steps": 2, "metrics": {"loss": lambda m: 0.0}}, ValueError, "'loss' is recorded anyway"),
     ({"steps": 2, "metrics": {"w": 3.0}}, TypeError, "metric 'w' must be a function"),
 ])
@@ -221,6 +225,82 @@ def test_fit_tensors_raises_when_the_loss_blows_up():
     torch.manual_seed(0)
     x, y = _regression()
     model = nn.Linear(3, 1)
-    with pytest.raises(FloatingPointError, match="learning rate is probably too large"):
+    with pytest.raises(FloatingPointError, match=r"^loss became (inf|NaN) at step \d+; try a lower learning rate"):
         fit_tensors(model, x, y, nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=5.0), steps=500,
                     progress=False)
+
+
+# ---------------------------------------------------------------- the step loop
+
+
+def _loss_that_becomes_nan_at(step, model):
+    """A loss of ``model`` that is finite for ``step − 1`` calls and NaN from call ``step`` on."""
+    calls = []
+
+    def loss():
+        calls.append(1)
+        value = model.weight.pow(2).sum()
+        return value * float("nan") if len(calls) >= step else value
+    return loss
+
+
+def test_run_steps_stops_at_the_step_the_loss_becomes_nan_and_keeps_the_last_finite_weights():
+    from helpers.training import run_steps
+
+    model, reference = nn.Linear(3, 1, bias=False), nn.Linear(3, 1, bias=False)
+    reference.load_state_dict(model.state_dict())
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(FloatingPointError, match="^loss became NaN at step 5; try a lower learning rate"):
+        run_steps(model, _loss_that_becomes_nan_at(5, model), opt, steps=10, progress=False)
+    # the same four finite steps by hand: the NaN never reached the weights
+    ref_opt = torch.optim.SGD(reference.parameters(), lr=0.1)
+    for _ in range(4):
+        ref_opt.zero_grad()
+        reference.weight.pow(2).sum().backward()
+        ref_opt.step()
+    assert torch.isfinite(model.weight).all() and torch.equal(model.weight, reference.weight)
+
+
+def test_train_ddpm_and_train_superres_stop_with_the_step_of_the_nan():
+    from helpers.diffusion import NoiseSchedule, TinyUNet, train_ddpm
+    from helpers.superres import SRNet, train_superres
+
+    net = TinyUNet(8, base=8)
+    with torch.no_grad():
+        net.out[-1].bias.fill_(float("nan"))                     # the first prediction is NaN
+    with pytest.raises(FloatingPointError, match="^loss became NaN at step 1; try a lower learning rate"):
+        train_ddpm(net, torch.zeros(8, 1, 8, 8), NoiseSchedule(10), steps=3, batch_size=4, progress=False)
+    sr = SRNet(width=4)
+    with torch.no_grad():
+        next(sr.parameters()).fill_(float("inf"))
+    with pytest.raises(FloatingPointError, match="at step 1; try a lower learning rate"):
+        train_superres(sr, torch.rand(4, 1, 8, 8), steps=3, batch_size=2, progress=False)
+
+
+def test_train_steps_is_adam_with_a_cosine_schedule_and_an_ema():
+    from helpers.training import ema_decay_at, train_steps
+
+    x = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    model, by_hand = nn.Linear(2, 1), nn.Linear(2, 1)
+    by_hand.load_state_dict(model.state_dict())
+    history = train_steps(model, lambda: model(x).pow(2).mean(), steps=6, lr=0.1, ema_decay=0.9,
+                          progress=False)
+    opt = torch.optim.Adam(by_hand.parameters(), lr=0.1)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=6)
+    ema = [p.detach().clone() for p in by_hand.parameters()]
+    losses = []
+    for step in range(1, 7):
+        loss = by_hand(x).pow(2).mean()
+        losses.append(float(loss.detach()))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        schedule.step()
+        d = ema_decay_at(step, 0.9)
+        ema = [d * e + (1 - d) * p.detach() for e, p in zip(ema, by_hand.parameters())]
+    assert history["loss"] == pytest.approx(losses, abs=1e-7)
+    for p, e in zip(model.parameters(), ema):          # the model ends with the averaged weights
+        assert torch.allclose(p, e, atol=1e-7)
+    assert not torch.allclose(model.weight, by_hand.weight, atol=1e-4)   # which differ from the last ones
+    assert history["seconds"] > 0

@@ -114,6 +114,7 @@ console.log(JSON.stringify(results));""")
 
 
 @pytest.mark.skipif(NODE is None, reason="node runs the browser's JavaScript")
+@pytest.mark.slow
 def test_browser_size_calculator_equals_python_on_every_setting(tmp_path):
     ranges = [range(lo, hi + 1) for lo, hi in SLIDER_RANGES.values()]
     cases = [dict(zip(SLIDER_RANGES, values)) for values in itertools.product(*ranges)][::7]

@@ -23,6 +23,7 @@ from torch import nn
 
 from helpers.exercises._common import answered as _answered
 from helpers.exercises._common import is_int, passed, require, require_close
+from helpers.rng import seeded
 
 
 def check_upsampled_size(answer) -> bool | None:
@@ -69,8 +70,7 @@ def _call(fn, *args, what: str):
 def _tiny_pair(seed: int = 0):
     from helpers.models import Discriminator, Generator
 
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         G = Generator(latent_dim=8, width=4, size=16)
         D = Discriminator(width=4, size=16, norm="none", spectral=False)
         g = torch.Generator().manual_seed(seed + 1)
@@ -176,8 +176,8 @@ def check_ema_update(fn) -> bool | None:
     """Exercise 6: ``fn(ema, model, decay)`` updates ``ema``'s parameters in place toward ``model``'s."""
     if not _answered(fn):
         return None
-    torch.manual_seed(0)
-    model, ema = nn.Linear(3, 2), nn.Linear(3, 2)
+    with seeded(0):                            # the reader's random state is left alone
+        model, ema = nn.Linear(3, 2), nn.Linear(3, 2)
     before = [p.detach().clone() for p in ema.parameters()]
     target = [p.detach().clone() for p in model.parameters()]
     decay = 0.9

@@ -13,7 +13,8 @@ module              what it holds
 ``step``            ``d_step``, ``g_step``: one update of D, one of G
 ``state``           ``GANState``, ``build``
 ``data``            ``load_dataset``, ``batch_indices``, ``prepare_data``
-``loop``            ``train_step``, ``fit``, ``train``, ``load_or_train``, the EMA
+``loop``            ``train_step``, ``fit``, ``train``, ``load_or_train`` (the EMA of the
+                    generator: ``update_ema``, ``standing_batchnorm_`` from ``helpers.training``)
 ``checkpoint``      ``save_checkpoint``, ``load_checkpoint``, ``CheckpointError``
 ``sampling``        ``sample``, ``slerp``, ``interpolate``, ``LiveView``, ``Snapshots``
 ``cli``             ``main`` (``python -m helpers.gan``)
@@ -82,14 +83,14 @@ Bad input (a missing, corrupt or mismatched checkpoint, an unknown
 dataset, ``-n 0``, …) gives one line on stderr and exit status 2.
 """
 
-import os as _os
 import sys as _sys
 
 if _sys.argv[:1] == ["-m"] and "torch" not in _sys.modules:
-    # Being located by ``python -m helpers.gan`` (Python sets argv[0] to "-m" meanwhile): let idle
-    # OpenMP threads sleep instead of spinning. On a busy 2-core machine spinning threads made
-    # training ~4× slower (measured); it must precede `import torch`.
-    _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # Being located by ``python -m helpers.gan`` (Python sets argv[0] to "-m" meanwhile): the
+    # wait policy must be set before `import torch` (see helpers.device.configure_threads).
+    from helpers.device import configure_threads as _configure_threads
+
+    _configure_threads(None)  # the wait policy only; the CLI keeps torch's thread count
 
 import torch  # noqa: E402  (used by the doctest above)
 

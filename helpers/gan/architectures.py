@@ -26,6 +26,8 @@ ARCHITECTURES: dict[str, Callable[[GANConfig], tuple[nn.Module, nn.Module]]] = {
 def register_architecture(name: str, builder: Callable[[GANConfig], tuple[nn.Module, nn.Module]]) -> None:
     """Make ``config.arch = name`` build ``builder(config) -> (G, D)`` (also when loading checkpoints).
 
+    Taught in chapter 05, §5.2 (Global structure), through :func:`helpers.attention.register_sagan`.
+
     >>> register_architecture("dcgan-copy", ARCHITECTURES["dcgan"]); "dcgan-copy" in ARCHITECTURES
     True
     """
@@ -38,6 +40,8 @@ def register_architecture(name: str, builder: Callable[[GANConfig], tuple[nn.Mod
 
 def build_models(config: GANConfig) -> tuple[nn.Module, nn.Module]:
     """``(generator, discriminator)`` for ``config``, initialised from torch's global generator.
+
+    Taught in chapter 04, §4.3 (The models); reused in chapter 05.
 
     :func:`helpers.gan.build` calls it inside ``torch.random.fork_rng`` seeded
     with ``config.seed``; called directly, it draws from the caller's state.

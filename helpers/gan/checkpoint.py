@@ -22,7 +22,10 @@ CHECKPOINT_FORMAT = "helpers.gan/1"
 
 
 class CheckpointError(ValueError):
-    """A checkpoint that is missing, unreadable, or does not fit the request."""
+    """A checkpoint that is missing, unreadable, or does not fit the request.
+
+    Taught in chapter 04, §4.6 (Training), through :func:`load_or_train`; reused in chapter 05.
+    """
 
 
 def _rng_states(state: GANState) -> dict:
@@ -41,7 +44,10 @@ def _rng_states(state: GANState) -> dict:
 
 
 def checkpoint_dict(state: GANState) -> dict:
-    """Everything a run needs to continue: models, EMA, optimisers, counters, RNG, config, history."""
+    """Everything a run needs to continue: models, EMA, optimisers, counters, RNG, config, history.
+
+    Taught in chapter 04, §4.6 (Training), through :func:`load_or_train`; reused in chapter 05.
+    """
     return {
         "format": CHECKPOINT_FORMAT,
         "config": state.config.to_dict(),
@@ -62,6 +68,8 @@ def checkpoint_dict(state: GANState) -> dict:
 def save_checkpoint(state: GANState, path: str | os.PathLike) -> Path:
     """Write ``state`` to ``path`` atomically (a temporary file in the same folder, then a rename).
 
+    Taught in chapter 04, §4.6 (Training), through :func:`load_or_train`; reused in chapter 05.
+
     A reader never sees a half-written file: an interrupted save leaves the
     previous checkpoint in place.
     """
@@ -81,7 +89,10 @@ def save_checkpoint(state: GANState, path: str | os.PathLike) -> Path:
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict:
-    """The raw checkpoint dict, loaded with ``weights_only=True``; :class:`CheckpointError` when unusable."""
+    """The raw checkpoint dict, loaded with ``weights_only=True``; :class:`CheckpointError` when unusable.
+
+    Taught in chapter 04, §4.6 (Training), through :func:`load_or_train`; reused in chapter 05.
+    """
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"no checkpoint at {path}")
@@ -107,7 +118,10 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
 
 
 def checkpoint_config(path: str | os.PathLike) -> GANConfig:
-    """The :class:`GANConfig` a checkpoint was trained with (:class:`CheckpointError` if unusable)."""
+    """The :class:`GANConfig` a checkpoint was trained with (:class:`CheckpointError` if unusable).
+
+    Taught in chapter 04, §4.6 (Training), through :func:`load_or_train`; reused in chapter 05.
+    """
     ckpt = read_checkpoint(path)
     return _config_of(ckpt, Path(path))
 
@@ -122,6 +136,8 @@ def _config_of(ckpt: dict, path: Path) -> GANConfig:
 def describe_differences(diff: dict) -> str:
     """``"latent_dim=32 (asked 64), ..."`` for ``{name: (checkpoint's, asked)}``.
 
+    Taught in chapter 04, §4.6 (Training), through :func:`load_or_train`; reused in chapter 05.
+
     >>> describe_differences({"latent_dim": (32, 64)})
     'latent_dim=32 (asked 64)'
     """
@@ -131,6 +147,8 @@ def describe_differences(diff: dict) -> str:
 def load_checkpoint(path: str | os.PathLike, device=None, generator: nn.Module | None = None,
                     discriminator: nn.Module | None = None, expect: GANConfig | None = None) -> GANState:
     """A :class:`GANState` from a checkpoint, ready to :func:`fit` further or to :func:`sample`.
+
+    Taught in chapter 04, §4.6 (Training), through :func:`load_or_train`; reused in chapter 05.
 
     ``expect`` (a config) must agree with the checkpoint on every field of
     ``ARCHITECTURE_FIELDS`` (recipe, dataset, size, the models' shapes), else
@@ -172,6 +190,8 @@ def load_checkpoint(path: str | os.PathLike, device=None, generator: nn.Module |
 
 def move_aside(path: str | os.PathLike, reason: str) -> Path:
     """Rename ``path`` to ``path.stale-N`` (first free N) and print where and why; returns the new path.
+
+    Taught in chapter 04, §4.6 (Training), through :func:`load_or_train`; reused in chapter 05.
 
     The notebooks' rule for a checkpoint that does not match: never overwrite
     it, never use it silently.

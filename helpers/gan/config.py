@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from helpers.checks import check_choice, check_int, check_number, check_positive_int
 from helpers.models import SIZES
 
 #: Names the command line and ``GANConfig.dataset`` accept.
@@ -51,6 +52,8 @@ FROM_RECIPE = _FromRecipe()
 class GANConfig:
     """Every setting of a GAN run. Settings not given come from the named ``recipe``.
 
+    Taught in chapter 04, §4.3 (The models), through :func:`recipe_config`; reused in chapter 05.
+
     Prefer :func:`recipe_config`, which also checks the recipe's name.
 
     >>> GANConfig().loss, GANConfig(recipe="tutorial").loss
@@ -83,34 +86,40 @@ class GANConfig:
     checkpoint_every: int = 500        # steps between checkpoints (when training with out=...)
 
     def __post_init__(self):
-        check = _check_config_value
-        check(isinstance(self.recipe, str) and self.recipe != "", "recipe must be a non-empty string")
+        # A configuration is one value: a field of the wrong type is a bad configuration too, so every
+        # failed check is a ValueError (which CheckpointError, for a stored one, extends).
+        try:
+            self._validate()
+        except TypeError as exc:
+            raise ValueError(str(exc)) from None
+
+    def _validate(self) -> None:
+        if not (isinstance(self.recipe, str) and self.recipe != ""):
+            raise ValueError("recipe must be a non-empty string")
         unset = [f.name for f in dataclasses.fields(self) if getattr(self, f.name) is FROM_RECIPE]
         if unset:
-            check(self.recipe in RECIPE_SETTINGS,
-                  f"recipe {self.recipe!r} is not one of {RECIPES}, so every setting must be given; "
-                  f"missing {unset} (or use recipe_config)")
+            if self.recipe not in RECIPE_SETTINGS:
+                raise ValueError(f"recipe {self.recipe!r} is not one of {RECIPES}, so every setting must be "
+                                 f"given; missing {unset} (or use recipe_config)")
             for name in unset:
                 setattr(self, name, RECIPE_SETTINGS[self.recipe][name])
-        check(self.dataset in DATASETS, f"dataset must be one of {DATASETS}, got {self.dataset!r}")
-        check(self.size in SIZES, f"size must be one of {SIZES}, got {self.size!r}")
-        check(self.loss in LOSSES, f"loss must be one of {LOSSES}, got {self.loss!r}")
+        check_choice(self.dataset, "dataset", DATASETS)
+        check_choice(self.size, "size", SIZES)
+        check_choice(self.loss, "loss", LOSSES)
         for name in ("latent_dim", "g_width", "d_width", "batch_size", "n_critic", "checkpoint_every",
                      "channels"):
-            value = getattr(self, name)
-            check(isinstance(value, int) and not isinstance(value, bool) and value >= 1,
-                  f"{name} must be a positive int, got {value!r}")
+            check_positive_int(getattr(self, name), name)
         for name in ("lr_g", "lr_d"):
-            value = getattr(self, name)
-            check(isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0,
-                  f"{name} must be a number >= 0, got {value!r}")
-        check(0.0 <= self.beta1 < 1.0 and 0.0 <= self.beta2 < 1.0, "beta1 and beta2 must be in [0, 1)")
-        check(self.ema_decay is None or 0.0 < self.ema_decay < 1.0,
-              f"ema_decay must be None or in (0, 1), got {self.ema_decay!r}")
-        check(self.num_classes is None or (isinstance(self.num_classes, int) and self.num_classes >= 2),
-              f"num_classes must be None or an int >= 2, got {self.num_classes!r}")
-        check(isinstance(self.seed, int) and 0 <= self.seed < 2**32,
-              f"seed must be in [0, 2**32), got {self.seed!r}")
+            check_number(getattr(self, name), name, 0)
+        for name in ("beta1", "beta2"):
+            if not 0.0 <= check_number(getattr(self, name), name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
+        if self.ema_decay is not None and not 0.0 < check_number(self.ema_decay, "ema_decay") < 1.0:
+            raise ValueError(f"ema_decay must be None or in (0, 1), got {self.ema_decay!r}")
+        if self.num_classes is not None:
+            check_int(self.num_classes, "num_classes", 2, hint="(None for an unconditional GAN)")
+        if not 0 <= check_int(self.seed, "seed") < 2**32:
+            raise ValueError(f"seed must be in [0, 2**32), got {self.seed!r}")
 
     def to_dict(self) -> dict:
         """Plain values only (what a ``weights_only`` checkpoint can hold)."""
@@ -136,13 +145,10 @@ class GANConfig:
                 if getattr(self, n) != getattr(other, n)}
 
 
-def _check_config_value(condition: bool, message: str) -> None:
-    if not condition:
-        raise ValueError(message)
-
-
 def recipe_config(recipe: str = "fast", **overrides) -> GANConfig:
     """The configuration of a named recipe, with any field overridden.
+
+    Taught in chapter 04, §4.3 (The models); reused in chapter 05.
 
     >>> recipe_config("tutorial").batch_size, recipe_config("fast", batch_size=32).batch_size
     (128, 32)

@@ -18,6 +18,9 @@ def load_dataset(name: str = "digits", size: int = 32, split: str = "train",
                  root: str | os.PathLike | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """``(images (N, 1, size, size) in [0, 1], labels (N,))`` of a training set.
 
+    Taught in chapter 04, §4.5 (The training step), through :func:`prepare_data` and
+    :func:`real_batch`.
+
     ``"digits"`` is scikit-learn's 8×8 digits (offline), bicubic-upsampled;
     ``"mnist"`` / ``"fashion-mnist"`` go through ``torchvision.datasets``
     (see :func:`helpers.data.load_mnist`).
@@ -36,6 +39,9 @@ def load_dataset(name: str = "digits", size: int = 32, split: str = "train",
 
 def batch_indices(n: int, batch_size: int, batch_number: int, seed: int, cache: dict) -> torch.Tensor:
     """Indices of real batch number ``batch_number``: a stream of per-epoch permutations.
+
+    Taught in chapter 04, §4.5 (The training step), through :func:`prepare_data` and
+    :func:`real_batch`.
 
     Depends only on its arguments (``cache`` only saves recomputing a
     permutation), so a resumed run draws exactly the batches an
@@ -59,6 +65,8 @@ def batch_indices(n: int, batch_size: int, batch_number: int, seed: int, cache: 
 
 def prepare_data(data, config: GANConfig, device) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Check ``(images, labels)`` against ``config`` and return them on ``device``, images in [-1, 1].
+
+    Taught in chapter 04, §4.5 (The training step).
 
     ``data=None`` loads the train split of ``config.dataset``.
 

@@ -1,5 +1,8 @@
-"""The training loop: one step (:func:`train_step`), :func:`fit`, :func:`train`, :func:`load_or_train`,
-and the exponential moving average (EMA) of the generator's weights used for sampling.
+"""The training loop: one step (:func:`train_step`), :func:`fit`, :func:`train`, :func:`load_or_train`.
+
+The exponential moving average (EMA) of the generator's weights used for
+sampling is :mod:`helpers.training`'s (:func:`update_ema`,
+:func:`standing_batchnorm_`), shared with chapter 05's diffusion model.
 
 >>> from helpers.gan import recipe_config
 >>> cfg = recipe_config("fast", g_width=4, d_width=4, latent_dim=8, batch_size=8, size=16)
@@ -19,102 +22,31 @@ from typing import Callable
 import torch
 from torch import nn
 
+from helpers.checks import check_int, check_number
 from helpers.gan.checkpoint import (CHECKPOINT_NAME, CheckpointError, checkpoint_config, describe_differences,
                                     load_checkpoint, move_aside, save_checkpoint)
 from helpers.gan.config import GANConfig
 from helpers.gan.data import batch_indices, prepare_data
 from helpers.gan.state import GANState, build, memory_format
 from helpers.gan.step import d_step, g_step
-
-#: Warm-up horizon of the EMA: the decay is min(ema_decay, (1 + t) / (EMA_WARMUP + t)).
-EMA_WARMUP = 10.0
-
-
-def ema_decay_at(step: int, decay: float, warmup: float = EMA_WARMUP) -> float:
-    """The EMA decay used after ``step`` steps: ``min(decay, (1 + step) / (warmup + step))``.
-
-    Early on the average then spans only about the steps made so far, so it
-    is not stuck near the initial weights. It reaches ``decay`` only at
-    ``step = (decay·warmup − 1) / (1 − decay)``: 8,990 steps for 0.999.
-
-    >>> round(ema_decay_at(0, 0.999), 3), round(ema_decay_at(2000, 0.999), 4), ema_decay_at(10**5, 0.999)
-    (0.1, 0.9955, 0.999)
-    """
-    return min(decay, (1.0 + step) / (warmup + step))
-
-
-@torch.no_grad()
-def update_ema(ema: nn.Module, model: nn.Module, decay: float, step: int) -> None:
-    """``θ_ema ← d·θ_ema + (1 − d)·θ`` for every parameter, ``d = ema_decay_at(step, decay)``;
-    buffers (batch-norm statistics) are copied.
-
-    >>> a, b = nn.Linear(1, 1, bias=False), nn.Linear(1, 1, bias=False)
-    >>> _ = a.weight.data.fill_(0.0), b.weight.data.fill_(1.0)
-    >>> update_ema(a, b, 0.9, step=10**6); round(float(a.weight.detach()), 3)
-    0.1
-    """
-    d = ema_decay_at(step, decay)
-    ema_params = [p for p in ema.parameters()]
-    params = [p.detach() for p in model.parameters()]
-    torch._foreach_lerp_(ema_params, params, 1.0 - d)
-    for b_ema, b in zip(ema.buffers(), model.buffers()):
-        b_ema.copy_(b)
-
-
-STANDING_BATCHES = 20
-
-
-@torch.no_grad()
-def standing_batchnorm_(generator: nn.Module, batches: int = STANDING_BATCHES, batch_size: int = 64,
-                        seed: int = 0) -> nn.Module:
-    """Recompute a generator's batch-norm statistics from its own outputs ("standing statistics").
-
-    The EMA generator averages weights, but its batch-norm running
-    statistics are copies of the raw generator's, which belong to other
-    weights. Brock et al. (2019) instead average the statistics over many
-    forward passes of the sampling model; here ``batches`` batches of
-    ``batch_size`` latents from a private, seeded generator (the caller's
-    random state is untouched). A no-op without batch norm. Returns the model.
-
-    >>> from helpers.models import Generator
-    >>> G = Generator(latent_dim=8, width=4, size=16)
-    >>> _ = standing_batchnorm_(G, batches=2, batch_size=4)
-    """
-    norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    if not norms:
-        return generator
-    was_training = generator.training
-    momenta = [m.momentum for m in norms]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None                                      # cumulative average over the batches
-    device = next(generator.parameters()).device
-    g = torch.Generator().manual_seed(seed)
-    num_classes = getattr(generator, "num_classes", None)
-    generator.train()
-    try:
-        for _ in range(batches):
-            z = torch.randn(batch_size, generator.latent_dim, generator=g).to(device)
-            y = None
-            if num_classes is not None:
-                y = torch.randint(num_classes, (batch_size,), generator=g).to(device)
-            generator(z, y)
-    finally:
-        for m, momentum in zip(norms, momenta):
-            m.momentum = momentum
-        generator.train(was_training)
-    return generator
-
+from helpers.training import (EMA_WARMUP, STANDING_BATCHES, ema_decay_at,  # noqa: F401  (re-exported)
+                              standing_batchnorm_, update_ema)
 
 def refresh_sampler(state: GANState) -> None:
     """Standing statistics for the EMA generator (its buffers are overwritten at every step anyway,
-    so this never changes training, and a resumed run stays bit-identical)."""
+    so this never changes training, and a resumed run stays bit-identical).
+
+    Taught in chapter 04, §4.5 (The training step); reused in chapter 05.
+    """
     if state.ema_generator is not None:
         standing_batchnorm_(state.ema_generator, seed=state.config.seed)
 
 
 def draw_latents(state: GANState, batch: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Latent vectors (and fake labels for a conditional GAN) from the run's own noise generator."""
+    """Latent vectors (and fake labels for a conditional GAN) from the run's own noise generator.
+
+    Taught in chapter 04, §4.5 (The training step).
+    """
     z = torch.randn(batch, state.generator.latent_dim, generator=state.noise).to(state.device)
     y = None
     if state.config.num_classes is not None:
@@ -124,7 +56,10 @@ def draw_latents(state: GANState, batch: int) -> tuple[torch.Tensor, torch.Tenso
 
 def real_batch(state: GANState, images: torch.Tensor,
                labels: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """The run's next real batch (images in [-1, 1] and labels or ``None``); counts it in ``state.batches``."""
+    """The run's next real batch (images in [-1, 1] and labels or ``None``); counts it in ``state.batches``.
+
+    Taught in chapter 04, §4.5 (The training step).
+    """
     cfg = state.config
     idx = batch_indices(images.shape[0], cfg.batch_size, state.batches, cfg.seed, state._perm_cache)
     state.batches += 1
@@ -135,6 +70,8 @@ def real_batch(state: GANState, images: torch.Tensor,
 
 def train_step(state: GANState, images: torch.Tensor, labels: torch.Tensor | None = None) -> dict:
     """One G update after ``n_critic`` D updates (:func:`d_step`, :func:`g_step`), then the EMA.
+
+    Taught in chapter 04, §4.5 (The training step); reused in chapter 05.
 
     ``images`` are the whole training set in [-1, 1] (see ``prepare_data``).
     Returns the losses and D's mean logits as floats.
@@ -164,6 +101,8 @@ def fit(state: GANState, data=None, steps: int | None = None, seconds: float | N
         log_every: int = 1) -> GANState:
     """Continue training ``state`` (in place; also returned).
 
+    Taught in chapter 04, §4.5 (The training step).
+
     Stops when ``state.step`` reaches ``steps`` (a total, so re-running the
     same call after an interruption finishes the job) or after ``seconds``
     more seconds of training (time spent in ``callback`` and checkpoints is
@@ -179,10 +118,10 @@ def fit(state: GANState, data=None, steps: int | None = None, seconds: float | N
         raise TypeError(f"state must be a GANState (from build or load_checkpoint), not {type(state).__name__}")
     if steps is None and seconds is None:
         raise ValueError("give steps (a total step count) or seconds (more training time), or both")
-    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 0):
-        raise ValueError(f"steps must be a non-negative int, got {steps!r}")
-    if seconds is not None and not (isinstance(seconds, (int, float)) and seconds >= 0):
-        raise ValueError(f"seconds must be a non-negative number, got {seconds!r}")
+    if steps is not None:
+        check_int(steps, "steps", 0)
+    if seconds is not None:
+        check_number(seconds, "seconds", 0)
     images, labels = prepare_data(data, state.config, state.device)
     path = Path(out) / CHECKPOINT_NAME if out is not None else None
     cfg = state.config
@@ -242,6 +181,9 @@ def train(config: GANConfig, data=None, *, generator: nn.Module | None = None,
           callback: Callable[[GANState], None] | None = None, callback_every: int = 100) -> GANState:
     """Build a run (or resume ``out/checkpoint.pt``) and train it; returns the :class:`GANState`.
 
+    Taught in chapter 04, §4.6 (Training), through :func:`load_or_train`; called directly in chapter
+    05, §5.1.
+
     ``data=None`` loads the train split of ``config.dataset`` at ``config.size``.
     When resuming, the checkpoint's configuration is used; it must agree
     with ``config`` on every architecture field (``ARCHITECTURE_FIELDS``).
@@ -270,6 +212,8 @@ def load_or_train(config: GANConfig, out: str | os.PathLike, seconds: float | No
                   steps: int | None = None, data=None, device=None, progress: bool = True,
                   callback: Callable[[GANState], None] | None = None, callback_every: int = 100) -> GANState:
     """Load ``out/checkpoint.pt`` when it is this run, else train (and save it there).
+
+    Taught in chapter 04, §4.6 (Training).
 
     The notebooks' "never make the reader wait twice" cell. The checkpoint
     is used only when its configuration equals ``config`` (all fields but

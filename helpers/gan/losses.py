@@ -20,6 +20,8 @@ from helpers.gan.config import LOSSES
 def d_loss(loss: str, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
     """The discriminator's loss from its logits on real and fake images.
 
+    Taught in chapter 04, §4.1 (The game and its losses).
+
     ``"bce"``: ``BCEWithLogits(real, 1) + BCEWithLogits(fake, 0)`` (the
     minimax game, Goodfellow et al. 2014). ``"hinge"``:
     ``mean(relu(1 − real)) + mean(relu(1 + fake))`` (Lim & Ye 2017).
@@ -37,6 +39,8 @@ def d_loss(loss: str, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tenso
 
 def g_loss(loss: str, d_fake: torch.Tensor) -> torch.Tensor:
     """The generator's loss from D's logits on its images.
+
+    Taught in chapter 04, §4.1 (The game and its losses).
 
     ``"bce"``: the non-saturating ``BCEWithLogits(fake, 1) = −log σ(D(G(z)))``;
     ``"hinge"``: ``−mean(D(G(z)))``.

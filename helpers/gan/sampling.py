@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from helpers.checks import check_choice, check_int, check_positive_int
 from helpers.gan.state import GANState
 
 
@@ -22,6 +23,8 @@ from helpers.gan.state import GANState
 def sample(model, n: int, seed: int = 0, y: torch.Tensor | None = None, z: torch.Tensor | None = None,
            batch_size: int = 500) -> torch.Tensor:
     """``n`` images ``(n, C, H, W)`` in [0, 1] on the CPU, from a generator or a :class:`GANState`.
+
+    Taught in chapter 04, §4.6 (Training); reused in chapter 05.
 
     A state samples from its EMA generator when it has one. ``z`` (``(n,
     latent_dim)``) overrides the seeded draw; ``y`` gives class labels to a
@@ -38,8 +41,7 @@ def sample(model, n: int, seed: int = 0, y: torch.Tensor | None = None, z: torch
         model = model.sampler
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a generator (nn.Module) or a GANState, not {type(model).__name__}")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
+    check_positive_int(n, "n")
     latent = model.latent_dim
     if z is None:
         z = torch.randn(n, latent, generator=torch.Generator().manual_seed(seed))
@@ -67,6 +69,8 @@ def sample(model, n: int, seed: int = 0, y: torch.Tensor | None = None, z: torch
 def slerp(z0: torch.Tensor, z1: torch.Tensor, t: float) -> torch.Tensor:
     """Spherical interpolation between latent vectors (along the last axis) at ``t`` in [0, 1].
 
+    Taught in chapter 04, §4.10 (Walking through the latent space), inside :func:`interpolate`.
+
     Unlike the straight line, it keeps the norm near that of a typical
     ``N(0, I)`` draw, where the generator was trained.
 
@@ -85,13 +89,13 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, t: float) -> torch.Tensor:
 def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int = 8, mode: str = "slerp") -> torch.Tensor:
     """``steps`` latent vectors from ``z0`` to ``z1`` (both ends included): ``(steps, latent_dim)``.
 
+    Taught in chapter 04, §4.10 (Walking through the latent space).
+
     >>> interpolate(torch.zeros(3), torch.ones(3), steps=3, mode="lerp")[:, 0]
     tensor([0.0000, 0.5000, 1.0000])
     """
-    if mode not in ("slerp", "lerp"):
-        raise ValueError(f"mode must be 'slerp' or 'lerp', got {mode!r}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
-        raise ValueError(f"steps must be an int >= 2, got {steps!r}")
+    check_choice(mode, "mode", ("slerp", "lerp"))
+    check_int(steps, "steps", 2)
     ts = torch.linspace(0.0, 1.0, steps)
     if mode == "lerp":
         return torch.stack([(1 - t) * z0 + t * z1 for t in ts])
@@ -101,11 +105,17 @@ def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int = 8, mode: str = 
 class LiveView:
     """A ``fit`` callback that redraws the loss curves and a grid of samples in a notebook.
 
+    Taught in chapter 04, §4.6 (Training).
+
     The samples come from fixed latent vectors, so successive frames show
     the same "digits" developing. Outside a notebook it does nothing but
     keep the last figure. ``view.figure(state)`` draws the final frame.
 
+    >>> from helpers.gan import build, recipe_config
     >>> view = LiveView(n_samples=4, display=False)
+    >>> fig = view.figure(build(recipe_config("fast", g_width=4, d_width=4, size=16), device="cpu"))
+    >>> [ax.get_title() for ax in fig.axes]
+    ['losses (moving average), 0 s of training', 'samples at step 0 (EMA G)']
     """
 
     def __init__(self, n_samples: int = 32, nrow: int = 8, seed: int = 123, display: bool = True):
@@ -155,6 +165,8 @@ class LiveView:
 class Snapshots:
     """A ``fit`` callback that keeps a grid of samples from fixed latents at every call.
 
+    Taught in chapter 04, §4.6 (Training).
+
     The frames go into ``state.extras["snapshots"]`` (so they are saved with
     the checkpoint and come back with :func:`helpers.gan.load_or_train`):
     a list of ``(step, images (n, C, H, W) in [0, 1])``. ``Snapshots.of(state)``
@@ -171,8 +183,7 @@ class Snapshots:
     KEY = "snapshots"
 
     def __init__(self, n: int = 16, seed: int = 123):
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be a positive int, got {n!r}")
+        check_positive_int(n, "n")
         self.n, self.seed = n, seed
 
     def __call__(self, state: GANState) -> None:
@@ -187,6 +198,8 @@ class Snapshots:
 
 def load_samples(path: str | os.PathLike) -> torch.Tensor:
     """Samples written by ``python -m helpers.gan sample``: an ``(N, 1, H, W)`` tensor in [0, 1].
+
+    Taught in chapter 04 (the command line ``python -m helpers.gan sample``).
 
     Raises ``ValueError`` (one sentence) for anything else.
     """

@@ -16,6 +16,7 @@ from torch import nn
 
 from helpers.gan.architectures import build_models
 from helpers.gan.config import GANConfig
+from helpers.rng import seeded
 
 HISTORY_KEYS = ("step", "seconds", "loss_d", "loss_g", "d_real", "d_fake")
 
@@ -23,6 +24,8 @@ HISTORY_KEYS = ("step", "seconds", "loss_d", "loss_g", "d_real", "d_fake")
 @dataclass
 class GANState:
     """A GAN run: models, optimisers, counters, history.
+
+    Taught in chapter 04, §4.5 (The training step); reused in chapter 05.
 
     ``config``, ``generator``, ``discriminator``, ``ema_generator`` (``None``
     without EMA), ``opt_g``, ``opt_d``, ``noise`` (the ``torch.Generator`` of
@@ -57,7 +60,10 @@ class GANState:
 
 
 def memory_format(config: GANConfig):
-    """``torch.channels_last`` or ``torch.contiguous_format``, as the config asks."""
+    """``torch.channels_last`` or ``torch.contiguous_format``, as the config asks.
+
+    Taught in chapter 04, §4.5 (The training step); reused in chapter 05.
+    """
     return torch.channels_last if config.channels_last else torch.contiguous_format
 
 
@@ -65,9 +71,11 @@ def build(config: GANConfig, generator: nn.Module | None = None, discriminator: 
           device: torch.device | str | None = None) -> GANState:
     """A fresh run at step 0. Models are built from ``config`` unless given.
 
+    Taught in chapter 04, §4.5 (The training step).
+
     The models are initialised from ``config.seed`` inside
-    ``torch.random.fork_rng``: the caller's global random state (Python,
-    NumPy, torch) is left exactly as it was.
+    :func:`helpers.rng.seeded`: the caller's global random state (Python,
+    NumPy, torch CPU and CUDA) is left exactly as it was.
 
     >>> from helpers.gan import recipe_config
     >>> before = torch.get_rng_state()
@@ -81,8 +89,7 @@ def build(config: GANConfig, generator: nn.Module | None = None, discriminator: 
         raise TypeError(f"config must be a GANConfig (see recipe_config), not {type(config).__name__}")
     device = get_device(device)
     if generator is None or discriminator is None:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(config.seed)
+        with seeded(config.seed):
             built_g, built_d = build_models(config)
         generator = generator if generator is not None else built_g
         discriminator = discriminator if discriminator is not None else built_d

@@ -2,8 +2,11 @@
 
 These are the functions the library trains with (:func:`helpers.gan.fit`
 calls them through :func:`helpers.gan.train_step`) and the ones chapter 04
-shows. Labels ``y`` are ``None`` for an unconditional GAN; both models
-accept ``y=None``, so there are no branches.
+shows, source and all, in §4.5 (The training step): :func:`d_step` and
+:func:`g_step` are taught there (the chapter prints their source, so the
+chapter is named here, not in their docstrings). Labels ``y`` are ``None``
+for an unconditional GAN; both models accept ``y=None``, so there are no
+branches.
 
 >>> from helpers.models import Discriminator, Generator
 >>> G, D = Generator(latent_dim=8, width=4, size=16), Discriminator(width=4, size=16, norm="none")
@@ -70,6 +73,8 @@ def g_step(D: nn.Module, opt_g: torch.optim.Optimizer, fake: torch.Tensor, loss:
 @contextmanager
 def frozen(model: nn.Module):
     """``requires_grad=False`` for ``model``'s trainable parameters inside the block, restored after.
+
+    Taught in chapter 04, §4.5 (The training step); reused in chapter 05.
 
     Gradients still flow *through* the model to its inputs; computing none
     for its own weights saves about a third of its backward pass.
