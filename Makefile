@@ -1,5 +1,6 @@
 # The two commands a reader needs:
-#   make book   build the website into _build/html (warnings are errors)
+#   make book   build the website into _build/html (warnings are errors), and its Chinese
+#               edition into _build/html/zh (the same pages, translated by locales/zh_CN)
 #   make test   every check: unit tests, every notebook (nbval), the site build, clean-notebook
 #               check, browser test; each notebook runs once (the site is built from nbval's run)
 # Both set themselves up on a fresh machine: system packages (npm, a CJK font, chromium for the
@@ -23,14 +24,17 @@ REQUIREMENTS := $(shell if [ "$$(uname -s)-$$(uname -m)" = "Linux-x86_64" ] && \
   $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; \
   then echo requirements-lock.txt; else echo requirements.txt; fi)
 
-.PHONY: help setup-book setup-test install vendor book test unit notebooks clean-check site-test \
-        build build-from-cache check-reused lock check-requirements
+.PHONY: help setup-book setup-test install vendor book test unit unit-fast notebooks clean-check site-test \
+        build build-from-cache build-zh gettext i18n-update i18n-check check-reused lock \
+        check-requirements
 
 help:
 	@echo "make book   - build the site into _build/html (creates .venv on first use)"
 	@echo "make test   - run every check: unit tests, notebooks, site build, browser test"
 	@echo "make lock   - regenerate requirements-lock.txt from requirements.txt (Linux, Python 3.11)"
 	@echo "make check-requirements - resolve requirements.txt for Linux, macOS and Windows, Python 3.10-3.12"
+	@echo "make i18n-update - after an English edit: refresh locales/zh_CN's catalogues (new, fuzzy entries)"
+	@echo "make i18n-check  - fail unless every sentence of the book is translated (make test runs it)"
 
 # System packages first, so that a missing one stops the run in seconds, not after 20 minutes.
 setup-book:
@@ -64,6 +68,30 @@ build-from-cache: install vendor
 	@start=$$(date +%s); \
 	$(BIN)/jupyter-book build . -W --keep-going; \
 	echo "site built in $$(( $$(date +%s) - start )) s"
+	@$(MAKE) --no-print-directory build-zh
+
+# The Chinese edition: the same project with language = zh_CN, rendered from the English
+# build's execution cache (no notebook runs again), into _build/html/zh.
+build-zh: install
+	@echo "building the Chinese edition (中文版)"
+	@$(BIN)/python .ci/build_edition.py zh_CN
+
+# The English sentences, as message templates (_build/gettext/**/*.pot), from the cache.
+gettext: install
+	@$(BIN)/python .ci/build_edition.py gettext
+
+# After an English edit: merge the new sentences into locales/zh_CN (changed ones become
+# fuzzy, keeping the old translation to revise) and regenerate the Chinese notebooks
+# (book/zh/, for Colab and download); translate what it lists, then run it again.
+i18n-update: gettext
+	@$(BIN)/python .ci/i18n.py update _build/gettext locales zh_CN
+	@$(BIN)/python .ci/zh_notebooks.py write
+
+# Every sentence translated (none empty or fuzzy, math and references intact), and the
+# Chinese notebooks generated from the current notebooks and catalogues.
+i18n-check: gettext
+	@$(BIN)/python .ci/i18n.py check _build/gettext locales zh_CN
+	@$(BIN)/python .ci/zh_notebooks.py check
 
 build: install vendor
 	@rm -rf $(CACHE)
@@ -75,6 +103,10 @@ book: build
 unit: install
 	@echo "== unit tests and docstring examples of helpers/ =="
 	@$(UNIT_TESTS)
+
+# The quick loop while editing helpers/: everything but the tests marked slow (about 25 s).
+unit-fast: install
+	@$(UNIT_TESTS) -m "not site and not slow"
 
 clean-check: install
 	@echo "== notebooks stored without outputs =="
@@ -108,6 +140,7 @@ test: setup-test clean-check vendor
 	echo "unit + notebooks took $$(( $$(date +%s) - start )) s"; \
 	[ "$$unit_rc" = 0 ] || { echo "unit tests failed (exit $$unit_rc): see _build/unit.log" >&2; exit 1; }; \
 	[ "$$nb_rc" = 0 ] || { echo "a notebook failed under nbval (see above)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory i18n-check
 	@$(MAKE) --no-print-directory build-from-cache
 	@$(MAKE) --no-print-directory check-reused
 	@$(MAKE) --no-print-directory site-test

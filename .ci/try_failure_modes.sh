@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Break the book on purpose, four ways, and check that `make test` (or the step of it
+# Break the book on purpose, six ways, and check that `make test` (or the step of it
 # that owns the check) fails each time. Run it in a throwaway clone after a green
 # `make test` (it needs the venv, the jupyter-cache and the built site):
 #   git clone . /tmp/try && cd /tmp/try && make test && .ci/try_failure_modes.sh
@@ -54,5 +54,23 @@ sed -i 's|</head>|<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-ch
 PATTERN="outside hosts"; expect_failure cdn-request make --no-print-directory site-test
 make --no-print-directory build-from-cache > _build/try_rebuild.log 2>&1
 
-echo "$(( 4 - failures )) of 4 deliberate breakages caught"
+# 5. an English sentence edited without its translation: make i18n-check fails (fuzzy)
+sed -i 's/^Every technical term the book uses, in English and Chinese/Every technical term this book uses, in English and Chinese/' book/glossary.md
+make --no-print-directory i18n-update > _build/try_i18n_update.log 2>&1
+PATTERN="fuzzy|need work"; expect_failure untranslated-edit make --no-print-directory i18n-check
+git checkout -q -- book/glossary.md locales book/zh
+
+# 6. a translation that lost its math: make i18n-check fails
+.venv/bin/python - <<'PY'
+from babel.messages.pofile import read_po, write_po
+path = "locales/zh_CN/LC_MESSAGES/book/01_cnn_basics.po"
+catalog = read_po(open(path, "rb"))
+message = next(m for m in catalog if m.id and "$" in m.id and "$" in m.string)
+message.string = message.string.replace("$", "")
+write_po(open(path, "wb"), catalog, width=0)
+PY
+PATTERN="math/role/link"; expect_failure lost-math make --no-print-directory i18n-check
+git checkout -q -- locales
+
+echo "$(( 6 - failures )) of 6 deliberate breakages caught"
 exit $failures

@@ -34,7 +34,8 @@ def site_pages() -> list[Path]:
         return []
     skip = {"search.html", "genindex.html"}
     return sorted(p for p in HTML.rglob("*.html")
-                  if not p.relative_to(HTML).parts[0].startswith("_") and p.name not in skip)
+                  if not any(part.startswith("_") for part in p.relative_to(HTML).parts)
+                  and p.name not in skip)
 
 
 @pytest.fixture(scope="module")
@@ -156,15 +157,38 @@ def test_launch_buttons_only_on_notebook_pages():
     """Colab and Binder open .ipynb files: only pages built from one may offer them."""
     pages = {p.relative_to(HTML).as_posix(): p.read_text(encoding="utf-8") for p in site_pages()}
     assert pages, f"no built site at {HTML}; run `make book` first"
-    notebooks = {rel for rel in pages if (ROOT / rel).with_suffix(".ipynb").is_file()}
-    assert "book/01_cnn_basics.html" in notebooks, sorted(pages)
+    # the Chinese edition (zh/…) is built from the same files
+    source = {rel: rel.removeprefix("zh/") for rel in pages}
+    notebooks = {rel for rel in pages if (ROOT / source[rel]).with_suffix(".ipynb").is_file()}
+    assert {"book/01_cnn_basics.html", "zh/book/01_cnn_basics.html"} <= notebooks, sorted(pages)
     button = re.compile(r'<a href="([^"]+)"[^>]*>\s*title="Launch on Colab"|'
                         r'<a href="([^"]+)"[^>]*\s+title="Launch on Colab"')
     for rel, html in pages.items():
         targets = [a or b for a, b in button.findall(html)]
         if rel in notebooks:
-            stem = Path(rel).with_suffix(".ipynb").as_posix()
+            stem = Path(source[rel]).with_suffix(".ipynb").as_posix()
+            if rel.startswith("zh/"):   # the Chinese page opens the Chinese notebook
+                stem = stem.replace("book/", "book/zh/", 1)
             assert len(targets) == 1, f"{rel}: a notebook page without its Colab button"
             assert targets[0].endswith(f"/blob/main/{stem}"), f"{rel}: the Colab button opens {targets[0]}"
         else:
             assert targets == [], f"{rel}: a page that is not a notebook offers a Colab button: {targets}"
+
+
+def test_text_macros_render_in_math(server, browser):
+    """\\text{output\\_padding} shows an underscore, not a backslash (MathJax's textmacros)."""
+    for rel in ("book/02_transposed_convolution.html", "zh/book/02_transposed_convolution.html"):
+        if not (HTML / rel).is_file():
+            continue
+        page, _ = load(browser, server + rel)
+        try:
+            page.wait_for_function("() => window.MathJax && MathJax.startup && "
+                                   "MathJax.startup.promise", timeout=15000)
+            mathml = page.evaluate("""() => MathJax.startup.promise.then(() =>
+                MathJax.startup.document.getMathItemsWithin(document.body)
+                    .map(m => MathJax.startup.toMML(m.root)))""")
+            padding = [m for m in mathml if "output" in m and "padding" in m]
+            assert padding, f"{rel}: no formula with output_padding found"
+            assert not any("\\_" in m for m in padding), f"{rel}: a literal \\_ in math"
+        finally:
+            page.context.close()

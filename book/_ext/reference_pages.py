@@ -20,6 +20,8 @@ Three small fixes to what Sphinx and sphinxcontrib-bibtex do by default, all off
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import re
 
 from docutils import nodes
@@ -117,6 +119,37 @@ def _register_authoryear_style() -> None:
 # "Cited in" back-links
 # --------------------------------------------------------------------------------------------
 
+# the label and its punctuation, per edition: (label, separator, end)
+CITED_IN = {"en": ("Cited in: ", "; ", "."), "zh": ("引用于：", "；", "。")}
+
+
+_CITES: dict[tuple, list] = {}
+
+
+def _citations_on_page(env, docname: str) -> list:
+    """(citation keys, id) of every citation the read (and translated) page shows, in order.
+
+    Counted from the page's doctree, not from the bibtex domain's list: a translated edition
+    parses each cited sentence again, and the domain then lists that citation twice more.
+    """
+    cache_key = (id(env), docname)
+    if cache_key not in _CITES:
+        from sphinx import addnodes
+
+        found = []
+        for node in env.get_doctree(docname).findall(addnodes.pending_xref):
+            if node.get("refdomain") == "cite" and node.get("ids"):
+                keys = [k.strip() for k in node.get("reftarget", "").split(",") if k.strip()]
+                found.append((keys, node["ids"][0]))
+        _CITES[cache_key] = found
+    return _CITES[cache_key]
+
+
+class _Ref(NamedTuple):
+    docname: str
+    citation_ref_id: str
+
+
 def _cited_in(app, doctree, docname) -> None:
     env = app.env
     try:
@@ -125,16 +158,20 @@ def _cited_in(app, doctree, docname) -> None:
         return
     key_of = {c.citation_id: c.key for c in domain.citations}
     where: dict[str, list] = {}
-    for ref in domain.citation_refs:
-        for target in ref.targets:
-            where.setdefault(target.key, []).append(ref)
+    citing = {ref.docname for ref in domain.citation_refs}
+    for cited_doc in [d for d in env.all_docs if d in citing]:     # in reading order
+        for keys, ref_id in _citations_on_page(env, cited_doc):
+            for key in keys:
+                where.setdefault(key, []).append(_Ref(cited_doc, ref_id))
     for citation in doctree.findall(nodes.citation):
         keys = [key_of[i] for i in citation["ids"] if i in key_of]
         refs = where.get(keys[0], []) if keys else []
         if not refs:
             continue
         para = nodes.paragraph(classes=["cited-in"])
-        para += nodes.Text("Cited in: ")
+        label, sep, end = CITED_IN.get((app.config.language or "en").split("_")[0],
+                                       CITED_IN["en"])
+        para += nodes.Text(label)
         seen = []
         for ref in refs:
             if ref.docname not in seen:
@@ -144,12 +181,12 @@ def _cited_in(app, doctree, docname) -> None:
             title = env.titles[cited_doc].astext() if cited_doc in env.titles else cited_doc
             uri = app.builder.get_relative_uri(docname, cited_doc) + "#" + first.citation_ref_id
             if n:
-                para += nodes.Text("; ")
+                para += nodes.Text(sep)
             count = sum(r.docname == cited_doc for r in refs)
             para += nodes.reference("", title, internal=True, refuri=uri)
             if count > 1:
                 para += nodes.Text(f" ({count}×)")
-        para += nodes.Text(".")
+        para += nodes.Text(end)
         citation += para
 
 
