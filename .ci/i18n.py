@@ -166,7 +166,7 @@ def update(pot_dir: Path, locale_dir: Path, lang: str) -> int:
             catalog = _read(path, lang)
             before = {m.id for m in catalog if m.id}
             catalog.update(template, no_fuzzy_matching=False, update_header_comment=False)
-            new = sum(1 for m in catalog if m.id and m.id not in before)
+            new = sum(1 for m in catalog if m.id and m.id not in before and not m.fuzzy)
         else:
             catalog = Catalog(locale=lang, project=template.project, version=template.version,
                               fuzzy=False)
