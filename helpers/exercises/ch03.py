@@ -37,7 +37,7 @@ def _camera_64() -> torch.Tensor:
 
 
 def check_step_limit(answer) -> bool | None:
-    """Exercise: the largest stable learning rate for a 3×3 kernel on the standardised camera photo."""
+    """Exercise 3.1: the largest stable learning rate for a 3×3 kernel on the standardised camera photo."""
     if not _answered(answer):
         return None
     require(isinstance(answer, (int, float)) and not isinstance(answer, bool),
@@ -71,7 +71,7 @@ def noisy_kernel_data() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def check_noisy_kernel(kernel) -> bool | None:
-    """Exercise: a kernel learned from :func:`noisy_kernel_data` by gradient descent."""
+    """Exercise 3.2: a kernel learned from :func:`noisy_kernel_data` by gradient descent."""
     if not _answered(kernel):
         return None
     w = require_tensor(kernel, (3, 3), "kernel").double()
@@ -95,7 +95,7 @@ def check_noisy_kernel(kernel) -> bool | None:
 
 
 def check_design_ranks(answer) -> bool | None:
-    """Exercise: the ranks of the 5×5 design matrix of a constant image and of vertical stripes."""
+    """Exercise 3.3: the ranks of the 5×5 design matrix of a constant image and of vertical stripes."""
     if not _answered(answer):
         return None
     require(isinstance(answer, (tuple, list)) and len(answer) == 2,
@@ -120,7 +120,7 @@ def check_design_ranks(answer) -> bool | None:
 
 
 def check_bilinear_x4(kernel) -> bool | None:
-    """Exercise: the 8×8 FCN bilinear kernel of ``ConvTranspose2d(k=8, s=4, p=2)``."""
+    """Exercise 3.4: the 8×8 FCN bilinear kernel of ``ConvTranspose2d(k=8, s=4, p=2)``."""
     if not _answered(kernel):
         return None
     w = require_tensor(kernel, (8, 8), "kernel").float()
@@ -143,7 +143,7 @@ def check_bilinear_x4(kernel) -> bool | None:
 
 
 def check_checkerboard_ratio(answer) -> bool | None:
-    """Exercise: brightest/darkest output of ``ConvTranspose2d(k=5, s=2)`` with equal weights on a constant image."""
+    """Exercise 3.5: brightest/darkest output of ``ConvTranspose2d(k=5, s=2)`` with equal weights on a constant image."""
     if not _answered(answer):
         return None
     require(isinstance(answer, (int, float)) and not isinstance(answer, bool),

@@ -27,7 +27,7 @@ from helpers.rng import seeded
 
 
 def check_upsampled_size(answer) -> bool | None:
-    """Exercise 1: the side of the image after the 4×4 stem and four ``ConvTranspose2d(k=4, s=2, p=1)``."""
+    """Exercise 4.1: the side of the image after the 4×4 stem and four ``ConvTranspose2d(k=4, s=2, p=1)``."""
     if not _answered(answer):
         return None
     require(is_int(answer),
@@ -42,7 +42,7 @@ def check_upsampled_size(answer) -> bool | None:
 
 
 def check_bce_equilibrium(answer) -> bool | None:
-    """Exercise 2: ``(L_D, L_G)`` with BCE losses when D outputs probability ½ on every image."""
+    """Exercise 4.2: ``(L_D, L_G)`` with BCE losses when D outputs probability ½ on every image."""
     if not _answered(answer):
         return None
     require(isinstance(answer, (tuple, list)) and len(answer) == 2,
@@ -80,7 +80,7 @@ def _tiny_pair(seed: int = 0):
 
 
 def check_d_step(fn) -> bool | None:
-    """Exercise 3: ``fn(D, opt_d, real, fake)`` makes one hinge-loss update of D and returns its loss."""
+    """Exercise 4.3: ``fn(D, opt_d, real, fake)`` makes one hinge-loss update of D and returns its loss."""
     if not _answered(fn):
         return None
     from helpers.gan import d_step
@@ -109,7 +109,7 @@ def check_d_step(fn) -> bool | None:
 
 
 def check_generator_loss(fn) -> bool | None:
-    """Exercise 4: the non-saturating generator loss from D's logits, ``−mean(log σ(logits))``."""
+    """Exercise 4.4: the non-saturating generator loss from D's logits, ``−mean(log σ(logits))``."""
     if not _answered(fn):
         return None
     logits = torch.tensor([-3.0, -0.5, 0.0, 2.0])
@@ -129,7 +129,7 @@ def check_generator_loss(fn) -> bool | None:
     return True
 
 
-#: Exercise 5: what the curves of a GAN run can say.
+#: Exercise 4.5: what the curves of a GAN run can say.
 DIAGNOSES = {
     "a": "healthy: the losses hover near their equilibrium and the samples improve",
     "b": "the discriminator wins: its loss falls towards 0, G's loss climbs, the samples stop improving",
@@ -154,7 +154,7 @@ def diagnosis_run():
 
 
 def check_diagnosis(answer) -> bool | None:
-    """Exercise 5: the letter of :data:`DIAGNOSES` that describes :func:`diagnosis_run`."""
+    """Exercise 4.5: the letter of :data:`DIAGNOSES` that describes :func:`diagnosis_run`."""
     if not _answered(answer):
         return None
     require(isinstance(answer, str) and answer.strip().lower() in DIAGNOSES,
@@ -173,7 +173,7 @@ def check_diagnosis(answer) -> bool | None:
 
 
 def check_ema_update(fn) -> bool | None:
-    """Exercise 6: ``fn(ema, model, decay)`` updates ``ema``'s parameters in place toward ``model``'s."""
+    """Exercise 4.6: ``fn(ema, model, decay)`` updates ``ema``'s parameters in place toward ``model``'s."""
     if not _answered(fn):
         return None
     with seeded(0):                            # the reader's random state is left alone
@@ -199,7 +199,7 @@ def check_ema_update(fn) -> bool | None:
 
 
 def check_slerp(fn) -> bool | None:
-    """Exercise 7: spherical interpolation ``fn(z0, z1, t)`` between two latent vectors."""
+    """Exercise 4.7: spherical interpolation ``fn(z0, z1, t)`` between two latent vectors."""
     if not _answered(fn):
         return None
     g = torch.Generator().manual_seed(0)
