@@ -34,18 +34,6 @@ EDITION_SETTINGS = {
 }
 
 
-def _translated(language: str, text: str) -> str:
-    """``text`` as the edition's catalogues translate it (the book's title is a message)."""
-    from babel.messages.pofile import read_po
-
-    for path in sorted((ROOT / "locales" / language / "LC_MESSAGES").rglob("*.po")):
-        with path.open("rb") as f:
-            message = read_po(f).get(text)
-        if message is not None and message.string and not message.fuzzy:
-            return message.string
-    return text
-
-
 def edition_config(language: str | None) -> Path:
     """Write _build/_config.<name>.yml: _config.yml with the edition's settings."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf8"))
@@ -57,7 +45,6 @@ def edition_config(language: str | None) -> Path:
     if language:
         sphinx.setdefault("config", {})["language"] = language
         sphinx["config"].update(EDITION_SETTINGS.get(language, {}))
-        config["title"] = _translated(language, config.get("title", ""))
     path = BUILD / f"_config.{language or 'gettext'}.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf8")

@@ -45,10 +45,7 @@ def _role_key(kind: str, text: str) -> str:
     m = re.fullmatch(r"(.*?)\s*<([^<>]+)>", text, re.S)
     if m and kind in {"term", "doc", "ref", "numref", "download"}:
         return f"{kind}:{m.group(2).strip()}"
-    if kind in {"term", "doc", "ref", "numref", "download"}:
-        # a bare target: the translation may add a label, `译名 <target>`
-        return f"{kind}:{text.strip()}"
-    return f"{kind}:{text.strip()}"
+    return f"{kind}:{text.strip()}"     # a bare target (a label may be added) or glue/cite
 
 
 def invariants(text: str) -> list[str]:

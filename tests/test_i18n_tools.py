@@ -157,4 +157,3 @@ def test_edition_config_reads_the_same_cache_and_sets_the_language():
     assert config["sphinx"]["config"]["language"] == "zh_CN"
     assert Path(config["execute"]["cache"]) == ROOT / "_build" / ".jupyter_cache"
     assert all(Path(p).is_absolute() for p in config["sphinx"]["local_extensions"].values())
-    assert config["title"] == "反卷积与图像生成"

@@ -84,6 +84,15 @@ def test_chinese_page_is_translated(server, browser, en, zh):  # noqa: F811
         page.context.close()
 
 
+@pytest.mark.parametrize("en, zh", pairs(), ids=[a for _, a in pairs()])
+def test_each_edition_has_its_own_title(en, zh):
+    """The browser tab and the site header say 反卷积与图像生成 on the Chinese pages."""
+    title = lambda rel: re.search(r"<title>(.*?)</title>", (HTML / rel).read_text(encoding="utf-8"),
+                                  re.S).group(1)
+    assert title(en).endswith("Deconvolution and Image Generation"), title(en)
+    assert title(zh).endswith("反卷积与图像生成"), title(zh)
+
+
 def test_switch_is_followed_in_the_browser(server, browser):  # noqa: F811
     page, problems = load(browser, server + "book/01_cnn_basics.html")
     try:

@@ -252,11 +252,19 @@ def translate_interface(html: str, language: str) -> str:
                   lambda m: m.group(1) + table.get(m.group(2), m.group(2)) + m.group(3), html)
 
 
+def _on_config_inited(app, config):
+    """Read a translated edition's catalogues once; its title is one of their messages."""
+    language = config.language or "en"
+    app.book_translations = _translations(app, language) if language in EDITION_DIR else {}
+    if config.html_title in app.book_translations:
+        config.html_title = app.book_translations[config.html_title]
+
+
 def _on_build_finished(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     language = app.config.language or "en"
-    translations = _translations(app, language) if language in EDITION_DIR else {}
+    translations = getattr(app, "book_translations", {})
     outdir = Path(app.outdir)
     for path in outdir.rglob("*.html"):
         html = path.read_text(encoding="utf-8")
@@ -338,6 +346,7 @@ def _search_language():
 def setup(app):
     _patch_glue()
     app.add_search_language(_search_language())
+    app.connect("config-inited", _on_config_inited)
     app.connect("build-finished", _on_build_finished)
     _keep_exercise_subtitles_for_gettext()
     app.add_transform(KeepUntranslated)
